@@ -1,0 +1,161 @@
+#include "vm-device/bus.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <iterator>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+
+namespace vm_device {
+namespace {
+
+// The size of the next piece of an access of `remaining` bytes at `offset`
+// into a device, following QEMU's memory_access_size(): at most
+// `widths.max`, cut to the offset's natural alignment unless the device takes
+// unaligned accesses, rounded down to a power of two.
+uint64_t PieceSize(const AccessWidths& widths, uint64_t offset,
+                   uint64_t remaining) {
+  uint64_t limit = widths.max;
+  if (!widths.unaligned) {
+    const uint64_t alignment = offset & (~offset + 1);  // Lowest set bit.
+    if (alignment != 0 && alignment < limit) limit = alignment;
+  }
+  return std::bit_floor(std::min(remaining, limit));
+}
+
+}  // namespace
+
+absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
+                         uint64_t length) {
+  if (device == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s bus: null device at 0x%x", name_, base));
+  }
+  ASSIGN_OR_RETURN(BusRange range, BusRange::Create(base, length));
+  if (range.last() > last_address_) {
+    return absl::OutOfRangeError(
+        absl::StrFormat("%s bus: range %s lies outside the bus (last address "
+                        "0x%x)",
+                        name_, range.ToString(), last_address_));
+  }
+  const AccessWidths widths = device->Widths();
+  if (absl::Status status = widths.Validate(); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s bus: device at %s: %s", name_, range.ToString(), status.message()));
+  }
+
+  base::WriterMutexLock lock(mu_);
+  // Only the neighbours can overlap: the first range at or after `base`, and
+  // the last one before it.
+  auto next = entries_.lower_bound(base);
+  if (next != entries_.end() && next->first <= range.last()) {
+    return absl::AlreadyExistsError(absl::StrFormat(
+        "%s bus: range %s overlaps [0x%x, 0x%x]", name_, range.ToString(),
+        next->first, next->second.last));
+  }
+  if (next != entries_.begin()) {
+    auto previous = std::prev(next);
+    if (previous->second.last >= base) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "%s bus: range %s overlaps [0x%x, 0x%x]", name_, range.ToString(),
+          previous->first, previous->second.last));
+    }
+  }
+  entries_.emplace_hint(next, base, Entry{range.last(), widths, std::move(device)});
+  return absl::OkStatus();
+}
+
+absl::Status Bus::Remove(uint64_t base) {
+  base::WriterMutexLock lock(mu_);
+  if (entries_.erase(base) == 0) {
+    return absl::NotFoundError(
+        absl::StrFormat("%s bus: no range starts at 0x%x", name_, base));
+  }
+  return absl::OkStatus();
+}
+
+Bus::Lookup Bus::LookUp(uint64_t address) const {
+  Lookup result;
+  base::ReaderMutexLock lock(mu_);
+  auto next = entries_.upper_bound(address);
+  if (next != entries_.begin()) {
+    auto candidate = std::prev(next);
+    if (address <= candidate->second.last) {
+      result.base = candidate->first;
+      result.entry = candidate->second;
+      result.found = true;
+      return result;
+    }
+  }
+  if (next != entries_.end()) result.next_base = next->first;
+  return result;
+}
+
+std::optional<Bus::Mapping> Bus::Find(uint64_t address) const {
+  Lookup lookup = LookUp(address);
+  if (!lookup.found) return std::nullopt;
+  return Mapping{*BusRange::Create(lookup.base,
+                                   lookup.entry.last - lookup.base + 1),
+                 std::move(lookup.entry.device)};
+}
+
+bool Bus::Dispatch(uint64_t address, bool read, absl::Span<uint8_t> in,
+                   absl::Span<const uint8_t> out) const {
+  const uint64_t size = read ? in.size() : out.size();
+  bool hit = false;
+  uint64_t done = 0;
+  while (done < size) {
+    uint64_t cursor;
+    if (__builtin_add_overflow(address, done, &cursor) ||
+        cursor > last_address_) {
+      // The rest lies past the top of the address space: never wrap to 0.
+      if (read) std::memset(in.data() + done, unassigned_byte_, size - done);
+      break;
+    }
+    const Lookup lookup = LookUp(cursor);
+    if (!lookup.found) {
+      // Unassigned up to the next range, or to the end of the access.
+      uint64_t gap = size - done;
+      if (lookup.next_base) gap = std::min(gap, *lookup.next_base - cursor);
+      if (read) std::memset(in.data() + done, unassigned_byte_, gap);
+      done += gap;
+      continue;
+    }
+    hit = true;
+    const Entry& entry = lookup.entry;
+    // The part of the access inside this range. Compare before adding 1:
+    // last - cursor + 1 overflows for a range that ends at 2^64 - 1.
+    uint64_t inside = size - done;
+    if (entry.last - cursor < inside) inside = entry.last - cursor + 1;
+    while (inside > 0) {
+      const uint64_t offset = cursor - lookup.base;
+      const uint64_t piece = PieceSize(entry.widths, offset, inside);
+      if (piece < entry.widths.min) {
+        // Too narrow for the device: QEMU answers 0 and drops writes.
+        if (read) std::memset(in.data() + done, 0, piece);
+      } else if (read) {
+        entry.device->Read(offset, in.subspan(done, piece));
+      } else {
+        entry.device->Write(offset, out.subspan(done, piece));
+      }
+      done += piece;
+      cursor += piece;
+      inside -= piece;
+    }
+  }
+  return hit;
+}
+
+bool Bus::Read(uint64_t address, absl::Span<uint8_t> data) const {
+  return Dispatch(address, /*read=*/true, data, {});
+}
+
+bool Bus::Write(uint64_t address, absl::Span<const uint8_t> data) const {
+  return Dispatch(address, /*read=*/false, {}, data);
+}
+
+}  // namespace vm_device
