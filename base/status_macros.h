@@ -19,10 +19,10 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing function
 // if it is not OK.
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    const ::absl::Status base_status_ = (expr);        \
-    if (!base_status_.ok()) return base_status_;       \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    const ::absl::Status base_status_ = (expr);  \
+    if (!base_status_.ok()) return base_status_; \
   } while (false)
 
 #define BASE_STATUS_MACROS_CONCAT_INNER_(a, b) a##b
@@ -31,9 +31,9 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns the status from
 // the enclosing function, otherwise moves the value into `lhs`, which may be a
 // declaration (`ASSIGN_OR_RETURN(auto x, F())`) or an existing variable.
-#define ASSIGN_OR_RETURN(lhs, rexpr)                                        \
-  ASSIGN_OR_RETURN_IMPL_(                                                   \
-      BASE_STATUS_MACROS_CONCAT_(base_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                           \
+  ASSIGN_OR_RETURN_IMPL_(BASE_STATUS_MACROS_CONCAT_(base_statusor_, __LINE__), \
+                         lhs, rexpr)
 
 #define ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                           \

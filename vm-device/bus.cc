@@ -53,9 +53,9 @@ absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
   // the last one before it.
   auto next = entries_.lower_bound(base);
   if (next != entries_.end() && next->first <= range.last()) {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "%s bus: range %s overlaps [0x%x, 0x%x]", name_, range.ToString(),
-        next->first, next->second.last));
+    return absl::AlreadyExistsError(
+        absl::StrFormat("%s bus: range %s overlaps [0x%x, 0x%x]", name_,
+                        range.ToString(), next->first, next->second.last));
   }
   if (next != entries_.begin()) {
     auto previous = std::prev(next);
@@ -65,7 +65,8 @@ absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
           previous->first, previous->second.last));
     }
   }
-  entries_.emplace_hint(next, base, Entry{range.last(), widths, std::move(device)});
+  entries_.emplace_hint(next, base,
+                        Entry{range.last(), widths, std::move(device)});
   return absl::OkStatus();
 }
 
@@ -98,9 +99,9 @@ Bus::Lookup Bus::LookUp(uint64_t address) const {
 std::optional<Bus::Mapping> Bus::Find(uint64_t address) const {
   Lookup lookup = LookUp(address);
   if (!lookup.found) return std::nullopt;
-  return Mapping{*BusRange::Create(lookup.base,
-                                   lookup.entry.last - lookup.base + 1),
-                 std::move(lookup.entry.device)};
+  return Mapping{
+      *BusRange::Create(lookup.base, lookup.entry.last - lookup.base + 1),
+      std::move(lookup.entry.device)};
 }
 
 bool Bus::Dispatch(uint64_t address, bool read, absl::Span<uint8_t> in,

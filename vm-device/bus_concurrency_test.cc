@@ -104,7 +104,8 @@ TEST(BusConcurrency, DispatchWhileRangesAreInsertedAndRemoved) {
 // device runs.
 class BlockingDevice : public BusDevice {
  public:
-  explicit BlockingDevice(std::atomic<bool>* destroyed) : destroyed_(destroyed) {}
+  explicit BlockingDevice(std::atomic<bool>* destroyed)
+      : destroyed_(destroyed) {}
   ~BlockingDevice() override { destroyed_->store(true); }
 
   void Read(uint64_t, absl::Span<uint8_t> data) override {

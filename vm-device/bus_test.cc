@@ -36,12 +36,14 @@ class RecordingDevice : public BusDevice {
   void Read(uint64_t offset, absl::Span<uint8_t> data) override {
     base::MutexLock lock(mu_);
     log_.push_back(absl::StrFormat("R%d/%d", offset, data.size()));
-    for (size_t i = 0; i < data.size(); ++i) data[i] = bytes_[(offset + i) % 16];
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i] = bytes_[(offset + i) % 16];
   }
   void Write(uint64_t offset, absl::Span<const uint8_t> data) override {
     base::MutexLock lock(mu_);
     log_.push_back(absl::StrFormat("W%d/%d", offset, data.size()));
-    for (size_t i = 0; i < data.size(); ++i) bytes_[(offset + i) % 16] = data[i];
+    for (size_t i = 0; i < data.size(); ++i)
+      bytes_[(offset + i) % 16] = data[i];
   }
 
   std::vector<std::string> TakeLog() {
@@ -60,7 +62,8 @@ class RecordingDevice : public BusDevice {
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
 };
 
-uint64_t ReadValue(const Bus& bus, uint64_t address, int size, bool* hit = nullptr) {
+uint64_t ReadValue(const Bus& bus, uint64_t address, int size,
+                   bool* hit = nullptr) {
   uint8_t bytes[8] = {};
   const bool any = bus.Read(address, absl::MakeSpan(bytes, size));
   if (hit != nullptr) *hit = any;
@@ -71,7 +74,8 @@ uint64_t ReadValue(const Bus& bus, uint64_t address, int size, bool* hit = nullp
 
 bool WriteValue(const Bus& bus, uint64_t address, int size, uint64_t value) {
   uint8_t bytes[8];
-  for (int i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+  for (int i = 0; i < size; ++i)
+    bytes[i] = static_cast<uint8_t>(value >> (8 * i));
   return bus.Write(address, absl::MakeConstSpan(bytes, size));
 }
 
@@ -86,19 +90,19 @@ TEST(BusInsert, RejectsOverlapsAndAcceptsNeighbours) {
     uint64_t base, length;
     bool ok;
   } cases[] = {
-      {0x1000, 0x100, false},  // identical
-      {0x0f00, 0x101, false},  // ends on the first byte
-      {0x10ff, 0x10, false},   // starts on the last byte
-      {0x1010, 0x10, false},   // inside
+      {0x1000, 0x100, false},    // identical
+      {0x0f00, 0x101, false},    // ends on the first byte
+      {0x10ff, 0x10, false},     // starts on the last byte
+      {0x1010, 0x10, false},     // inside
       {0x0000, 0x10000, false},  // around
-      {0x0f00, 0x100, true},   // adjacent below
-      {0x1100, 0x100, true},   // adjacent above
+      {0x0f00, 0x100, true},     // adjacent below
+      {0x1100, 0x100, true},     // adjacent above
   };
   for (const Case& c : cases) {
-    absl::Status status = bus.Insert(std::make_shared<RecordingDevice>(),
-                                     c.base, c.length);
-    EXPECT_EQ(status.ok(), c.ok) << absl::StrFormat("0x%x+0x%x: ", c.base, c.length)
-                                 << status;
+    absl::Status status =
+        bus.Insert(std::make_shared<RecordingDevice>(), c.base, c.length);
+    EXPECT_EQ(status.ok(), c.ok)
+        << absl::StrFormat("0x%x+0x%x: ", c.base, c.length) << status;
     if (!c.ok) {
       EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
       EXPECT_THAT(status.message(), HasSubstr("overlaps"));
@@ -118,15 +122,18 @@ TEST(BusInsert, RejectsZeroLengthWrapNullAndOutOfSpace) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(mmio.Insert(device, kMax - 7, 8).ok());  // The very top.
   // The port space ends at 0xffff.
-  EXPECT_EQ(pio.Insert(device, 0xfffe, 4).code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(pio.Insert(device, 0x10000, 1).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(pio.Insert(device, 0xfffe, 4).code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(pio.Insert(device, 0x10000, 1).code(),
+            absl::StatusCode::kOutOfRange);
   EXPECT_TRUE(pio.Insert(device, 0xfffc, 4).ok());
 }
 
 TEST(BusInsert, RejectsInvalidAccessWidths) {
   MmioBus bus;
-  for (AccessWidths widths : {AccessWidths{0, 4, false}, AccessWidths{1, 3, false},
-                              AccessWidths{4, 2, false}, AccessWidths{1, 16, false}}) {
+  for (AccessWidths widths :
+       {AccessWidths{0, 4, false}, AccessWidths{1, 3, false},
+        AccessWidths{4, 2, false}, AccessWidths{1, 16, false}}) {
     absl::Status status =
         bus.Insert(std::make_shared<RecordingDevice>(widths), 0, 16);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
@@ -216,7 +223,8 @@ TEST(BusDispatch, PiecesBelowTheMinimumReadZeroAndDropWrites) {
   ASSERT_TRUE(bus.Insert(device, 0x0, 16).ok());
   bool hit = false;
   EXPECT_EQ(ReadValue(bus, 0x0, 2, &hit), 0u);
-  EXPECT_TRUE(hit);  // The range was hit, even though the device was not called.
+  EXPECT_TRUE(
+      hit);  // The range was hit, even though the device was not called.
   EXPECT_TRUE(WriteValue(bus, 0x0, 1, 0xff));
   EXPECT_THAT(device->TakeLog(), IsEmpty());
   EXPECT_EQ(device->byte(0), 0xa0);

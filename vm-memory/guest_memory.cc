@@ -23,8 +23,9 @@ absl::StatusOr<std::shared_ptr<const GuestMemory>> GuestMemory::Create(
       return absl::InvalidArgumentError("null guest memory region");
     }
   }
-  std::sort(regions.begin(), regions.end(),
-            [](const auto& a, const auto& b) { return a->start() < b->start(); });
+  std::sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) {
+    return a->start() < b->start();
+  });
   for (size_t i = 1; i < regions.size(); ++i) {
     const MemoryRegion& previous = *regions[i - 1];
     const MemoryRegion& next = *regions[i];
@@ -35,7 +36,8 @@ absl::StatusOr<std::shared_ptr<const GuestMemory>> GuestMemory::Create(
           next.start().ToString(), next.last().ToString()));
     }
   }
-  return std::shared_ptr<const GuestMemory>(new GuestMemory(std::move(regions)));
+  return std::shared_ptr<const GuestMemory>(
+      new GuestMemory(std::move(regions)));
 }
 
 absl::StatusOr<std::shared_ptr<const GuestMemory>> GuestMemory::CreateAnonymous(

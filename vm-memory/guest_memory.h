@@ -12,9 +12,11 @@
 // A zero-length access always succeeds and touches nothing.
 //
 //   ASSIGN_OR_RETURN(std::shared_ptr<const GuestMemory> memory,
-//                    GuestMemory::CreateAnonymous({{GuestAddress(0), 1 << 30}}));
+//                    GuestMemory::CreateAnonymous({{GuestAddress(0), 1 <<
+//                    30}}));
 //   RETURN_IF_ERROR(memory->WriteLe32(GuestAddress(0x1000), 0xdeadbeef));
-//   ASSIGN_OR_RETURN(uint64_t descriptor, memory->ReadBe64(GuestAddress(0x2000)));
+//   ASSIGN_OR_RETURN(uint64_t descriptor,
+//   memory->ReadBe64(GuestAddress(0x2000)));
 //
 // Concurrency contract: a GuestMemory is immutable and may be shared between
 // threads (vCPUs, device threads) as std::shared_ptr<const GuestMemory>. The
@@ -75,7 +77,8 @@ class GuestMemory {
   bool IsRangeMapped(GuestAddress address, uint64_t length) const;
 
   // Copies guest bytes at `address` into `destination`.
-  absl::Status Read(GuestAddress address, absl::Span<uint8_t> destination) const;
+  absl::Status Read(GuestAddress address,
+                    absl::Span<uint8_t> destination) const;
   // Copies `source` into guest memory at `address`.
   absl::Status Write(GuestAddress address,
                      absl::Span<const uint8_t> source) const;

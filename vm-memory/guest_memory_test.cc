@@ -47,10 +47,10 @@ TEST(GuestMemoryCreate, SortsRegions) {
 
 TEST(GuestMemoryCreate, RejectsOverlaps) {
   for (const RegionLayout& second :
-       {RegionLayout{GuestAddress(kPage), 2 * kPage},         // tail overlap
-        RegionLayout{GuestAddress(kPage), kPage},             // same start
-        RegionLayout{GuestAddress(0), 8 * kPage},             // contains
-        RegionLayout{GuestAddress(2 * kPage), kPage}}) {      // inside
+       {RegionLayout{GuestAddress(kPage), 2 * kPage},     // tail overlap
+        RegionLayout{GuestAddress(kPage), kPage},         // same start
+        RegionLayout{GuestAddress(0), 8 * kPage},         // contains
+        RegionLayout{GuestAddress(2 * kPage), kPage}}) {  // inside
     auto memory = GuestMemory::CreateAnonymous(
         {RegionLayout{GuestAddress(kPage), 2 * kPage}, second});
     ASSERT_FALSE(memory.ok()) << second.start << " " << second.size;
@@ -141,7 +141,8 @@ TEST(GuestMemoryAccess, TouchingAnUnmappedByteFailsAndMovesNothing) {
 TEST(GuestMemoryAccess, AddressPlusLengthOverflowFails) {
   auto memory = ThreeRegions();
   std::vector<uint8_t> buffer(2);
-  absl::Status status = memory->Read(GuestAddress(kMax), absl::MakeSpan(buffer));
+  absl::Status status =
+      memory->Read(GuestAddress(kMax), absl::MakeSpan(buffer));
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(status.message(), HasSubstr("overflows"));
   EXPECT_EQ(memory->Fill(GuestAddress(0x10), kMax, 0).code(),
@@ -153,7 +154,8 @@ TEST(GuestMemoryAccess, AddressPlusLengthOverflowFails) {
 TEST(GuestMemoryAccess, RegionAtTheTopOfTheAddressSpace) {
   const GuestAddress last_page(kMax - kPage + 1);
   auto memory = MakeMemory({{last_page, kPage}});
-  ASSERT_TRUE(memory->WriteLe64(GuestAddress(kMax - 7), 0x0102030405060708).ok());
+  ASSERT_TRUE(
+      memory->WriteLe64(GuestAddress(kMax - 7), 0x0102030405060708).ok());
   EXPECT_EQ(*memory->ReadU8(GuestAddress(kMax)), 0x01);
   EXPECT_TRUE(memory->IsRangeMapped(last_page, kPage));
   // One byte more would need address 2^64.
@@ -216,8 +218,8 @@ TEST(GuestMemorySlice, RefusesRangesAcrossRegionsOrUnmapped) {
 TEST(GuestMemoryReadOnly, WritesFailReadsWork) {
   std::vector<std::unique_ptr<MemoryRegion>> regions;
   regions.push_back(*MemoryRegion::CreateAnonymous(GuestAddress(0), kPage));
-  regions.push_back(*MemoryRegion::CreateAnonymous(
-      GuestAddress(kPage), kPage, RegionAccess::kReadOnly));
+  regions.push_back(*MemoryRegion::CreateAnonymous(GuestAddress(kPage), kPage,
+                                                   RegionAccess::kReadOnly));
   auto memory = GuestMemory::Create(std::move(regions));
   ASSERT_TRUE(memory.ok());
   const GuestAddress straddle(kPage - 2);
@@ -239,11 +241,12 @@ TEST(GuestMemoryFileBacked, ReadsAndWritesReachTheFile) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(ftruncate(fd, 2 * kPage), 0);
   std::vector<std::unique_ptr<MemoryRegion>> regions;
-  regions.push_back(
-      *MemoryRegion::CreateFromFile(GuestAddress(0x40000000), 2 * kPage, fd, 0));
+  regions.push_back(*MemoryRegion::CreateFromFile(GuestAddress(0x40000000),
+                                                  2 * kPage, fd, 0));
   auto memory = GuestMemory::Create(std::move(regions));
   ASSERT_TRUE(memory.ok());
-  ASSERT_TRUE((*memory)->WriteBe32(GuestAddress(0x40000000 + kPage), 0xcafe).ok());
+  ASSERT_TRUE(
+      (*memory)->WriteBe32(GuestAddress(0x40000000 + kPage), 0xcafe).ok());
   uint8_t bytes[4] = {};
   ASSERT_EQ(pread(fd, bytes, 4, kPage), 4);
   EXPECT_THAT(bytes, ElementsAre(0x00, 0x00, 0xca, 0xfe));

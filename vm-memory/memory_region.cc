@@ -43,15 +43,14 @@ absl::Status CheckLayout(GuestAddress start, uint64_t size) {
 }
 
 int Protection(RegionAccess access) {
-  return access == RegionAccess::kReadOnly ? PROT_READ
-                                           : PROT_READ | PROT_WRITE;
+  return access == RegionAccess::kReadOnly ? PROT_READ : PROT_READ | PROT_WRITE;
 }
 
 absl::Status MmapError(const char* what, GuestAddress start, uint64_t size,
                        int error) {
   const std::string message =
-      absl::StrFormat("cannot map %s guest memory at %s (0x%x bytes): %s",
-                      what, start.ToString(), size, std::strerror(error));
+      absl::StrFormat("cannot map %s guest memory at %s (0x%x bytes): %s", what,
+                      start.ToString(), size, std::strerror(error));
   switch (error) {
     case ENOMEM:
     case EAGAIN:

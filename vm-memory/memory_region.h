@@ -8,7 +8,8 @@
 // never moved or resized, so its host address can be handed to KVM.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<MemoryRegion> ram,
-//                    MemoryRegion::CreateAnonymous(GuestAddress(0), 256 << 20));
+//                    MemoryRegion::CreateAnonymous(GuestAddress(0), 256 <<
+//                    20));
 
 #ifndef VM_MEMORY_MEMORY_REGION_H_
 #define VM_MEMORY_MEMORY_REGION_H_

@@ -47,12 +47,12 @@ TEST(MemoryRegion, RejectsZeroSize) {
 }
 
 TEST(MemoryRegion, RejectsMisalignment) {
-  EXPECT_EQ(MemoryRegion::CreateAnonymous(GuestAddress(1), kPage).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(MemoryRegion::CreateAnonymous(GuestAddress(0), kPage + 1)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      MemoryRegion::CreateAnonymous(GuestAddress(1), kPage).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      MemoryRegion::CreateAnonymous(GuestAddress(0), kPage + 1).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MemoryRegion, RejectsAddressOverflow) {
