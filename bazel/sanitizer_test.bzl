@@ -21,15 +21,19 @@ _RUNTIME_OPTIONS = {
 }
 
 def _without_sanitizers(flags):
-    return [flag for flag in flags if not flag.startswith("-fsanitize") and flag != "-fno-sanitize-recover=all"]
+    return [flag for flag in flags if not flag.startswith("-fsanitize") and not flag.startswith("-fno-sanitize")]
 
 def _sanitizer_transition_impl(settings, attr):
     sanitize = ["-fsanitize=" + attr.sanitizer]
+    link_extra = []
     if attr.sanitizer == "undefined":
         sanitize.append("-fno-sanitize-recover=all")
+
+        # Bazel links with the C driver; the vptr checks need the C++ runtime.
+        link_extra.append("-fsanitize-link-c++-runtime")
     return {
         _COPT: _without_sanitizers(settings[_COPT]) + sanitize + ["-g", "-O1", "-fno-omit-frame-pointer"],
-        _LINKOPT: _without_sanitizers(settings[_LINKOPT]) + sanitize,
+        _LINKOPT: _without_sanitizers(settings[_LINKOPT]) + sanitize + link_extra,
     }
 
 _sanitizer_transition = transition(
