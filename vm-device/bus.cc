@@ -27,6 +27,9 @@ uint64_t PieceSize(const AccessWidths& widths, uint64_t offset,
   return std::bit_floor(std::min(remaining, limit));
 }
 
+// How QEMU cuts accesses to addresses no device claims.
+constexpr AccessWidths kUnassignedWidths{1, 4, false};
+
 }  // namespace
 
 absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
@@ -83,16 +86,13 @@ Bus::Lookup Bus::LookUp(uint64_t address) const {
   Lookup result;
   base::ReaderMutexLock lock(mu_);
   auto next = entries_.upper_bound(address);
-  if (next != entries_.begin()) {
-    auto candidate = std::prev(next);
-    if (address <= candidate->second.last) {
-      result.base = candidate->first;
-      result.entry = candidate->second;
-      result.found = true;
-      return result;
-    }
+  if (next == entries_.begin()) return result;
+  auto candidate = std::prev(next);
+  if (address <= candidate->second.last) {
+    result.base = candidate->first;
+    result.entry = candidate->second;
+    result.found = true;
   }
-  if (next != entries_.end()) result.next_base = next->first;
   return result;
 }
 
@@ -117,36 +117,38 @@ bool Bus::Dispatch(uint64_t address, bool read, absl::Span<uint8_t> in,
       if (read) std::memset(in.data() + done, unassigned_byte_, size - done);
       break;
     }
+    // What is left of the access, cut at the top of the address space.
+    // (Compare before adding 1: last - cursor + 1 overflows at 2^64 - 1.)
+    uint64_t remaining = size - done;
+    if (last_address_ - cursor < remaining) {
+      remaining = last_address_ - cursor + 1;
+    }
+
+    // As in QEMU's flatview_read/write_continue, the region holding the
+    // first byte decides the size of the next piece, and the piece is not
+    // cut where that region ends.
     const Lookup lookup = LookUp(cursor);
     if (!lookup.found) {
-      // Unassigned up to the next range, or to the end of the access.
-      uint64_t gap = size - done;
-      if (lookup.next_base) gap = std::min(gap, *lookup.next_base - cursor);
-      if (read) std::memset(in.data() + done, unassigned_byte_, gap);
-      done += gap;
+      // QEMU's unassigned-access ops: at most 4 bytes, naturally aligned
+      // (offsets are absolute: the unassigned region spans the whole bus).
+      const uint64_t piece = PieceSize(kUnassignedWidths, cursor, remaining);
+      if (read) std::memset(in.data() + done, unassigned_byte_, piece);
+      done += piece;
       continue;
     }
     hit = true;
     const Entry& entry = lookup.entry;
-    // The part of the access inside this range. Compare before adding 1:
-    // last - cursor + 1 overflows for a range that ends at 2^64 - 1.
-    uint64_t inside = size - done;
-    if (entry.last - cursor < inside) inside = entry.last - cursor + 1;
-    while (inside > 0) {
-      const uint64_t offset = cursor - lookup.base;
-      const uint64_t piece = PieceSize(entry.widths, offset, inside);
-      if (piece < entry.widths.min) {
-        // Too narrow for the device: QEMU answers 0 and drops writes.
-        if (read) std::memset(in.data() + done, 0, piece);
-      } else if (read) {
-        entry.device->Read(offset, in.subspan(done, piece));
-      } else {
-        entry.device->Write(offset, out.subspan(done, piece));
-      }
-      done += piece;
-      cursor += piece;
-      inside -= piece;
+    const uint64_t offset = cursor - lookup.base;
+    const uint64_t piece = PieceSize(entry.widths, offset, remaining);
+    if (piece < entry.widths.min) {
+      // Too narrow for the device: QEMU answers 0 and drops writes.
+      if (read) std::memset(in.data() + done, 0, piece);
+    } else if (read) {
+      entry.device->Read(offset, in.subspan(done, piece));
+    } else {
+      entry.device->Write(offset, out.subspan(done, piece));
     }
+    done += piece;
   }
   return hit;
 }

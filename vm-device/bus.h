@@ -1,15 +1,24 @@
 // Bus, PioBus, MmioBus: address spaces that route guest accesses to devices.
 //
 // Mirrors rust-vmm's `vm-device` bus and Cloud Hypervisor's `Bus`, and
-// dispatches the way QEMU's memory core does, because guest drivers are
-// written against QEMU:
-//   - An access is cut at range boundaries; the part inside a device's range
-//     is cut further into pieces of the widths the device accepts
-//     (AccessWidths), each passed to the device in guest byte order, so a
-//     wide access is recombined little-endian from narrower device accesses.
+// dispatches the way QEMU's memory core (flatview_read/write_continue) does,
+// because guest drivers are written against QEMU:
+//   - An access is cut into pieces, front to back. The range holding a
+//     piece's first byte decides its size: at most the device's maximum
+//     width, cut to the offset's natural alignment unless the device takes
+//     unaligned accesses, rounded down to a power of two. Each piece goes to
+//     the device in guest byte order, so a wide access is recombined
+//     little-endian from narrower device accesses.
+//   - As in QEMU, a piece is not cut where the device's range ends: a range
+//     shorter than the device's widest access receives the whole piece
+//     (`outl 0x510` reaches fw_cfg's 2-byte selector as one 4-byte write,
+//     which it ignores, rather than a 2-byte write that would select).
 //   - Bytes no device covers read as the bus's "unassigned" value (0xff on
 //     the PIO bus, 0x00 on the MMIO bus, as on QEMU 7.2 q35 and arm `virt`)
-//     and writes to them are dropped.
+//     and writes to them are dropped; such pieces are cut like those of a
+//     device with widths {1, 4, aligned}, QEMU's unassigned ops.
+//   - Nothing wraps past the top of the bus's address space: bytes beyond it
+//     are unassigned.
 //   - Read and Write report whether any byte reached a device.
 //
 // Threading: Read and Write may run concurrently from any number of vCPU
@@ -89,13 +98,11 @@ class Bus {
     std::shared_ptr<BusDevice> device;
   };
 
-  // What lies at an address: the entry covering it, or else where the next
-  // entry begins (nullopt if none does).
+  // The entry covering an address, if `found`, and the base of its range.
   struct Lookup {
     uint64_t base = 0;
     Entry entry;
     bool found = false;
-    std::optional<uint64_t> next_base;
   };
   Lookup LookUp(uint64_t address) const;
 

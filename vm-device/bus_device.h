@@ -9,7 +9,11 @@
 // read of value V is the bytes of V, least significant first). The bus has
 // already cut the guest's access to the widths the device declares, so
 // `data.size()` is a power of two within [min, max] and, unless the device
-// allows unaligned accesses, `offset` is a multiple of it.
+// allows unaligned accesses, `offset` is a multiple of it. As in QEMU, the
+// bus does not cut an access where the range ends: a device inserted at a
+// range shorter than its `max` width (fw_cfg's 2-byte selector port, with
+// max 4) may be called with `offset + data.size()` past the range's end, and
+// decides itself what such an access means.
 //
 // A device may be registered at several ranges; it then cannot tell them
 // apart. A device with several register blocks that behave differently (as

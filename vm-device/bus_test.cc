@@ -274,6 +274,40 @@ TEST(BusDispatch, AccessesStraddlingARangeEdgeReachOnlyTheCoveredBytes) {
   EXPECT_EQ(ReadValue(bus, 0x51a, 4), 0xffffa7a6u);
 }
 
+TEST(BusDispatch, PiecesAreNotCutWhereTheRangeEnds) {
+  // QEMU's x86 fw_cfg selector/data ports: a 2-byte range whose device takes
+  // up to 4 bytes. `inl 0x510` / `outl 0x510` reach it as one 4-byte access
+  // (which fw_cfg refuses), not as 2 device bytes plus 2 unassigned ones.
+  PioBus bus;
+  auto device = std::make_shared<RecordingDevice>(AccessWidths{1, 4, false});
+  ASSERT_TRUE(bus.Insert(device, 0x510, 2).ok());
+  EXPECT_EQ(ReadValue(bus, 0x510, 4), 0xa3a2a1a0u);
+  EXPECT_TRUE(WriteValue(bus, 0x510, 4, 0));
+  EXPECT_THAT(device->TakeLog(), ElementsAre("R0/4", "W0/4"));
+}
+
+TEST(BusDispatch, UnassignedPiecesAreAlignedAndAtMostFourBytes) {
+  // A device at 0x50e. `inl 0x50c` is one aligned 4-byte unassigned piece in
+  // QEMU, so the device is not called; `inl 0x50d` is 1 unassigned byte, the
+  // device's two, and 1 unassigned byte.
+  PioBus bus;
+  auto device = std::make_shared<RecordingDevice>(AccessWidths{1, 1, false});
+  ASSERT_TRUE(bus.Insert(device, 0x50e, 2).ok());
+  bool hit = true;
+  EXPECT_EQ(ReadValue(bus, 0x50c, 4, &hit), 0xffffffffu);
+  EXPECT_FALSE(hit);
+  EXPECT_THAT(device->TakeLog(), IsEmpty());
+  EXPECT_EQ(ReadValue(bus, 0x50d, 4, &hit), 0xffa1a0ffu);
+  EXPECT_TRUE(hit);
+  EXPECT_THAT(device->TakeLog(), ElementsAre("R0/1", "R1/1"));
+  // An 8-byte unassigned MMIO read: two 4-byte pieces of zeros.
+  MmioBus mmio;
+  auto wide = std::make_shared<RecordingDevice>(AccessWidths{1, 8, false});
+  ASSERT_TRUE(mmio.Insert(wide, 0x1004, 4).ok());
+  EXPECT_EQ(ReadValue(mmio, 0x1000, 8), 0xa3a2a1a000000000u);
+  EXPECT_THAT(wide->TakeLog(), ElementsAre("R0/4"));
+}
+
 TEST(BusDispatch, NeverWrapsPastTheTopOfTheAddressSpace) {
   MmioBus mmio;
   auto low = std::make_shared<RecordingDevice>(AccessWidths{1, 8, false});
