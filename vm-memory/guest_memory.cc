@@ -107,6 +107,43 @@ void GuestMemory::ForEachPiece(GuestAddress address, uint64_t length,
   }
 }
 
+uint64_t GuestMemory::VisitRange(GuestAddress address, uint64_t length,
+                                 SegmentVisitor visit) const {
+  if (length == 0) return 0;
+  uint64_t cursor = address.raw();
+  uint64_t remaining = length;
+  uint64_t beyond = 0;
+  if (!address.CheckedAdd(length - 1)) {
+    // ~cursor is the count of bytes above the cursor, so the space holds
+    // ~cursor + 1 bytes from it; that cannot overflow, as cursor > 0 here.
+    remaining = ~cursor + 1;
+    beyond = length - remaining;
+  }
+  while (remaining > 0) {
+    // The first region that ends at or after the cursor.
+    auto region = std::lower_bound(
+        regions_.begin(), regions_.end(), cursor,
+        [](const auto& r, uint64_t a) { return r->last().raw() < a; });
+    uint64_t run;
+    if (region == regions_.end() || (*region)->start().raw() > cursor) {
+      run = remaining;
+      if (region != regions_.end()) {
+        run = std::min(run, (*region)->start().raw() - cursor);
+      }
+      visit(GuestAddress(cursor), run, nullptr, false);
+    } else {
+      const MemoryRegion& r = **region;
+      const uint64_t offset = cursor - r.start().raw();
+      run = std::min(remaining, r.size() - offset);
+      visit(GuestAddress(cursor), run, r.host_address() + offset,
+            r.read_only());
+    }
+    remaining -= run;
+    if (remaining > 0) cursor += run;  // Stays inside the address space.
+  }
+  return beyond;
+}
+
 bool GuestMemory::IsRangeMapped(GuestAddress address, uint64_t length) const {
   return CheckRange(address, length, /*for_write=*/false).ok();
 }

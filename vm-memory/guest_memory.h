@@ -36,6 +36,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -93,6 +94,17 @@ class GuestMemory {
   absl::StatusOr<absl::Span<uint8_t>> GetSlice(GuestAddress address,
                                                uint64_t length,
                                                bool for_write = false) const;
+
+  // Visits [address, address + length) front to back as segments: each is
+  // either a run inside one region (`host` points at its first byte;
+  // `read_only` tells a ROM) or a run of unmapped bytes (`host` is nullptr).
+  // For devices that, like QEMU's DMA, move what they can and report the
+  // rest. Bytes that would lie past 2^64 - 1 are not visited: the return
+  // value counts them (0 unless the range overflows).
+  using SegmentVisitor = absl::FunctionRef<void(
+      GuestAddress start, uint64_t length, uint8_t* host, bool read_only)>;
+  uint64_t VisitRange(GuestAddress address, uint64_t length,
+                      SegmentVisitor visit) const;
 
   // Fixed-width integers in an explicit byte order.
   absl::StatusOr<uint8_t> ReadU8(GuestAddress address) const;

@@ -256,5 +256,54 @@ TEST(GuestMemoryFileBacked, ReadsAndWritesReachTheFile) {
   close(fd);
 }
 
+struct Segment {
+  uint64_t start;
+  uint64_t length;
+  bool mapped;
+  bool operator==(const Segment&) const = default;
+};
+
+std::vector<Segment> Visit(const GuestMemory& memory, uint64_t address,
+                           uint64_t length, uint64_t* beyond) {
+  std::vector<Segment> segments;
+  *beyond = memory.VisitRange(
+      GuestAddress(address), length,
+      [&](GuestAddress start, uint64_t n, uint8_t* host, bool) {
+        segments.push_back({start.raw(), n, host != nullptr});
+      });
+  return segments;
+}
+
+TEST(GuestMemoryVisit, SplitsIntoMappedAndUnmappedRuns) {
+  auto memory = ThreeRegions();  // [0, 3 pages) in two regions, [8, 9 pages)
+  uint64_t beyond = 1;
+  EXPECT_THAT(
+      Visit(*memory, kPage, 9 * kPage, &beyond),
+      ElementsAre(Segment{kPage, kPage, true}, Segment{2 * kPage, kPage, true},
+                  Segment{3 * kPage, 5 * kPage, false},
+                  Segment{8 * kPage, kPage, true},
+                  Segment{9 * kPage, kPage, false}));
+  EXPECT_EQ(beyond, 0u);
+  EXPECT_THAT(Visit(*memory, 5 * kPage, 16, &beyond),
+              ElementsAre(Segment{5 * kPage, 16, false}));
+  EXPECT_THAT(Visit(*memory, 0, 0, &beyond), ElementsAre());
+}
+
+TEST(GuestMemoryVisit, StopsAtTheTopOfTheAddressSpace) {
+  auto memory = MakeMemory({{GuestAddress(kMax - kPage + 1), kPage}});
+  uint64_t beyond = 0;
+  // 16 bytes from 2^64 - 8: 8 visited, 8 would wrap.
+  EXPECT_THAT(Visit(*memory, kMax - 7, 16, &beyond),
+              ElementsAre(Segment{kMax - 7, 8, true}));
+  EXPECT_EQ(beyond, 8u);
+  EXPECT_THAT(Visit(*memory, kMax, kMax, &beyond),
+              ElementsAre(Segment{kMax, 1, true}));
+  EXPECT_EQ(beyond, kMax - 1);
+  EXPECT_THAT(Visit(*memory, 0x1000, kMax, &beyond),
+              ElementsAre(Segment{0x1000, kMax - kPage + 1 - 0x1000, false},
+                          Segment{kMax - kPage + 1, kPage, true}));
+  EXPECT_EQ(beyond, 0xfffu);
+}
+
 }  // namespace
 }  // namespace vm_memory
