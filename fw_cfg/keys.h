@@ -18,7 +18,8 @@ inline constexpr uint16_t kNbCpus = 0x05;  // u16 LE: boot CPUs
 inline constexpr uint16_t kMachineId = 0x06;
 inline constexpr uint16_t kKernelAddr = 0x07;  // u32 LE
 inline constexpr uint16_t kKernelSize = 0x08;  // u32 LE
-inline constexpr uint16_t kKernelCmdline = 0x09;  // u32 LE: command-line address
+inline constexpr uint16_t kKernelCmdline =
+    0x09;  // u32 LE: command-line address
 inline constexpr uint16_t kInitrdAddr = 0x0a;
 inline constexpr uint16_t kInitrdSize = 0x0b;
 inline constexpr uint16_t kBootDevice = 0x0c;

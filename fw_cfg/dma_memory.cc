@@ -1,0 +1,81 @@
+#include "fw_cfg/dma_memory.h"
+
+#include <cstring>
+
+namespace fw_cfg {
+
+using vm_memory::GuestAddress;
+using vm_memory::GuestMemory;
+
+bool DmaRead(const GuestMemory& memory, GuestAddress address,
+             absl::Span<uint8_t> out) {
+  bool complete = true;
+  uint8_t* cursor = out.data();
+  const uint64_t beyond = memory.VisitRange(
+      address, out.size(), [&](GuestAddress, uint64_t n, uint8_t* host, bool) {
+        if (host != nullptr) {
+          std::memcpy(cursor, host, n);
+        } else {
+          std::memset(cursor, 0, n);
+          complete = false;
+        }
+        cursor += n;
+      });
+  if (beyond > 0) {
+    std::memset(cursor, 0, beyond);
+    complete = false;
+  }
+  return complete;
+}
+
+bool DmaWrite(const GuestMemory& memory, GuestAddress address,
+              absl::Span<const uint8_t> data) {
+  bool complete = true;
+  const uint8_t* cursor = data.data();
+  const uint64_t beyond = memory.VisitRange(
+      address, data.size(),
+      [&](GuestAddress, uint64_t n, uint8_t* host, bool read_only) {
+        if (host != nullptr && !read_only) {
+          std::memcpy(host, cursor, n);
+        } else {
+          complete = false;
+        }
+        cursor += n;
+      });
+  return complete && beyond == 0;
+}
+
+bool DmaFill(const GuestMemory& memory, GuestAddress address, uint64_t length,
+             uint8_t value) {
+  bool complete = true;
+  const uint64_t beyond = memory.VisitRange(
+      address, length, [&](GuestAddress, uint64_t n, uint8_t* host, bool ro) {
+        if (host != nullptr && !ro) {
+          std::memset(host, value, n);
+        } else {
+          complete = false;
+        }
+      });
+  return complete && beyond == 0;
+}
+
+bool DmaWriteFromItem(const GuestMemory& memory, GuestAddress address,
+                      Item& item, uint32_t offset, uint32_t length) {
+  bool complete = true;
+  uint32_t position = offset;
+  const uint64_t beyond = memory.VisitRange(
+      address, length, [&](GuestAddress, uint64_t n, uint8_t* host, bool ro) {
+        // n <= length, which fits 32 bits.
+        if (host != nullptr && !ro) {
+          if (!item.Read(position, absl::MakeSpan(host, n)).ok()) {
+            complete = false;
+          }
+        } else {
+          complete = false;
+        }
+        position += static_cast<uint32_t>(n);
+      });
+  return complete && beyond == 0;
+}
+
+}  // namespace fw_cfg

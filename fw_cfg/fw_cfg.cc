@@ -1,0 +1,240 @@
+#include "fw_cfg/fw_cfg.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "base/byte_order.h"
+#include "base/status_macros.h"
+#include "fw_cfg/dma_memory.h"
+
+namespace fw_cfg {
+
+using vm_memory::GuestAddress;
+using vm_memory::GuestMemory;
+
+namespace {
+
+constexpr uint32_t kMaxFileSlots = kEntryMask + 1 - kFileFirst;  // 0x3fe0
+
+// FWCfgDmaAccess: u32 control, u32 length, u64 address, all big-endian.
+constexpr uint64_t kDescriptorSize = 16;
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<FwCfg>> FwCfg::Create(
+    std::shared_ptr<const vm_memory::GuestMemory> memory,
+    FwCfgOptions options) {
+  if (options.file_slots > kMaxFileSlots) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "fw_cfg: %d file slots requested; keys allow at most %d",
+        options.file_slots, kMaxFileSlots));
+  }
+  if (options.dma && memory == nullptr) {
+    return absl::InvalidArgumentError("fw_cfg: DMA needs guest memory");
+  }
+  return std::shared_ptr<FwCfg>(new FwCfg(std::move(memory), options));
+}
+
+FwCfg::FwCfg(std::shared_ptr<const vm_memory::GuestMemory> memory,
+             FwCfgOptions options)
+    : memory_(std::move(memory)),
+      options_(options),
+      directory_(options.file_slots) {
+  base::MutexLock lock(mu_);
+  numbered_[0][kSignature] = *MakeStringItem("QEMU");
+  numbered_[0][kId] =
+      MakeLe32Item(kFeatureTraditional | (options.dma ? kFeatureDma : 0));
+  numbered_[0][kFileDir] = *MakeBytesItem(directory_.Encode());
+}
+
+absl::Status FwCfg::SetItem(uint16_t key, std::shared_ptr<Item> item) {
+  if (item == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("fw_cfg key 0x%04x: null item", key));
+  }
+  const uint16_t index = key & kEntryMask;
+  const bool arch = (key & kArchLocal) != 0;
+  if ((key & kWriteChannel) != 0 || index >= kFileFirst) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("fw_cfg key 0x%04x is not a numbered key (0x00-0x1f or "
+                        "0x8000-0x801f); use AddFile for named items",
+                        key));
+  }
+  if (!arch && (index == kSignature || index == kId || index == kFileDir)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("fw_cfg key 0x%04x is maintained by the device", key));
+  }
+  base::MutexLock lock(mu_);
+  std::shared_ptr<Item>& slot = numbered_[arch][index];
+  if (slot != nullptr) {
+    return absl::AlreadyExistsError(
+        absl::StrFormat("fw_cfg key 0x%04x already has an item", key));
+  }
+  slot = std::move(item);
+  return absl::OkStatus();
+}
+
+absl::Status FwCfg::AddFile(std::string_view name, std::shared_ptr<Item> item) {
+  base::MutexLock lock(mu_);
+  RETURN_IF_ERROR(directory_.Add(name, std::move(item)));
+  ASSIGN_OR_RETURN(numbered_[0][kFileDir], MakeBytesItem(directory_.Encode()));
+  return absl::OkStatus();
+}
+
+std::vector<FileInfo> FwCfg::ListFiles() const {
+  base::MutexLock lock(mu_);
+  std::vector<FileInfo> files;
+  files.reserve(directory_.files().size());
+  for (size_t i = 0; i < directory_.files().size(); ++i) {
+    const FwCfgDirectory::File& file = directory_.files()[i];
+    files.push_back(
+        {file.name, static_cast<uint16_t>(kFileFirst + i), file.item->size()});
+  }
+  return files;
+}
+
+Item* FwCfg::Resolve(uint16_t key) const {
+  const uint16_t index = key & kEntryMask;
+  if (index < kFileFirst)
+    return numbered_[(key & kArchLocal) != 0][index].get();
+  // Only the generic table has files (QEMU adds them to entries[0]).
+  if ((key & kArchLocal) != 0) return nullptr;
+  return directory_.Find(index);
+}
+
+void FwCfg::SelectLocked(uint16_t key) {
+  selected_key_ = key;
+  offset_ = 0;
+  if (Item* item = Resolve(key); item != nullptr) item->OnSelect();
+}
+
+void FwCfg::Select(uint16_t key) {
+  base::MutexLock lock(mu_);
+  SelectLocked(key);
+}
+
+void FwCfg::ReadData(absl::Span<uint8_t> out) {
+  base::MutexLock lock(mu_);
+  Item* item = Resolve(selected_key_);
+  uint32_t available = 0;
+  if (item != nullptr && offset_ < item->size()) {
+    available = static_cast<uint32_t>(
+        std::min<uint64_t>(out.size(), item->size() - offset_));
+    // The data register cannot report errors: a failed host read gives zeros
+    // (the item's contract), and the offset advances as for any read.
+    if (!item->Read(offset_, out.first(available)).ok()) {
+      std::memset(out.data(), 0, available);
+    }
+    offset_ += available;
+  }
+  std::memset(out.data() + available, 0, out.size() - available);
+}
+
+void FwCfg::WriteDmaAddressHigh(uint32_t high) {
+  if (!options_.dma) return;
+  base::MutexLock lock(mu_);
+  dma_address_ = uint64_t{high} << 32;
+}
+
+void FwCfg::WriteDmaAddressLow(uint32_t low) {
+  if (!options_.dma) return;
+  base::MutexLock lock(mu_);
+  const uint64_t descriptor = dma_address_ | low;
+  dma_address_ = 0;
+  RunDma(descriptor);
+}
+
+void FwCfg::WriteDmaAddress(uint64_t address) {
+  if (!options_.dma) return;
+  base::MutexLock lock(mu_);
+  dma_address_ = 0;
+  RunDma(address);
+}
+
+// QEMU 7.2's fw_cfg_dma_transfer, step by step. Guest-controlled values:
+// the descriptor address, and the control word, length and address in the
+// descriptor. Lengths are u32; addresses advance modulo 2^64 as QEMU's
+// dma_addr_t does, but a range that would wrap is never touched past 2^64-1
+// (dma_memory.h reports those bytes as failed).
+void FwCfg::RunDma(uint64_t descriptor_address) {
+  const GuestMemory& memory = *memory_;
+  const GuestAddress descriptor(descriptor_address);
+  // The control word is the first field; QEMU writes status there.
+  auto write_status = [&](uint32_t status) {
+    uint8_t bytes[4];
+    base::StoreBe32(bytes, status);
+    DmaWrite(memory, descriptor, bytes);  // Best effort, as QEMU's stl_be_dma.
+  };
+
+  // 1. Copy the descriptor out once; validate only the copy.
+  uint8_t raw[kDescriptorSize];
+  if (!DmaRead(memory, descriptor, raw)) {
+    write_status(kDmaError);
+    return;
+  }
+  const uint32_t control = base::LoadBe32(raw);
+  uint32_t length = base::LoadBe32(raw + 4);
+  uint64_t address = base::LoadBe64(raw + 8);
+
+  // 2. Select, if asked: the key is in the top 16 bits.
+  if ((control & kDmaSelect) != 0)
+    SelectLocked(static_cast<uint16_t>(control >> 16));
+
+  // 3. One operation, by QEMU's precedence READ > WRITE > SKIP; with none,
+  // nothing moves and the request succeeds. The input ERROR bit is ignored.
+  enum class Op { kRead, kWrite, kSkip } op = Op::kSkip;
+  if ((control & kDmaRead) != 0) {
+    op = Op::kRead;
+  } else if ((control & kDmaWrite) != 0) {
+    op = Op::kWrite;
+  } else if ((control & kDmaSkip) == 0) {
+    length = 0;
+  }
+
+  // 4. Transfer.
+  bool error = false;
+  Item* item = Resolve(selected_key_);
+  while (length > 0 && !error) {
+    uint32_t chunk;
+    if (item == nullptr || offset_ >= item->size()) {
+      // Nothing (left) to transfer: a read zero-fills the destination, a
+      // write fails, a skip does nothing. The offset stays.
+      chunk = length;
+      if (op == Op::kRead)
+        error = !DmaFill(memory, GuestAddress(address), chunk, 0);
+      if (op == Op::kWrite) error = true;
+    } else {
+      chunk = std::min(length, item->size() - offset_);
+      if (op == Op::kRead) {
+        error = !DmaWriteFromItem(memory, GuestAddress(address), *item, offset_,
+                                  chunk);
+      } else if (op == Op::kWrite) {
+        // QEMU refuses a write that would run past the item's end, and reads
+        // the guest's bytes straight into the item: when the source is not
+        // all RAM, the item still takes the bytes (zeros where it was not
+        // RAM) and the write fails without the callback.
+        if (!item->writable() || chunk != length) {
+          error = true;
+        } else {
+          std::vector<uint8_t> bytes(chunk);
+          error =
+              !DmaRead(memory, GuestAddress(address), absl::MakeSpan(bytes));
+          item->Write(offset_, bytes);
+          if (!error) item->OnWritten(offset_, chunk);
+        }
+      }
+      // The offset advances even when the copy failed, as in QEMU.
+      offset_ += chunk;
+    }
+    address += chunk;  // Modulo 2^64, as dma_addr_t.
+    length -= chunk;
+  }
+
+  // 5. Report: only the control word is written back.
+  write_status(error ? kDmaError : 0);
+}
+
+}  // namespace fw_cfg

@@ -1,0 +1,133 @@
+// FwCfg: the transport-independent core of QEMU's fw_cfg device.
+//
+// It holds the item table (generic keys 0x00-0x1f, the architecture-local
+// table selected by bit 15, and the named files from 0x20 up with their
+// directory at 0x19), the selection state (key and offset), the DMA address
+// register and the DMA engine, which reaches guest RAM through
+// //vm-memory. The register front ends (io_ports.h for x86 ports, mmio.h for
+// the arm `virt` layout) translate bus accesses into the calls below.
+//
+// Behaviour follows QEMU 7.2's hw/nvram/fw_cfg.c, which every guest driver
+// and firmware is written against:
+//   - Selecting a key resets the offset to 0, even when re-selecting. Bit 14
+//     of the key is ignored; bit 15 picks the architecture-local table.
+//     After creation key 0 (the signature) is selected, as after QEMU's reset.
+//   - A data read returns the next bytes of the item in order and advances;
+//     bytes past the end, and all bytes of keys with no item, read as zero.
+//   - DMA: see RunDma in fw_cfg.cc for QEMU's algorithm, step by step.
+//
+// Thread safety: every method may be called from any thread. One mutex
+// makes each register access atomic, as QEMU's big lock does; a DMA
+// transfer holds it for its whole length.
+//
+//   ASSIGN_OR_RETURN(auto device, FwCfg::Create(memory));
+//   RETURN_IF_ERROR(device->AddFile("opt/org.example/data", item));
+//   RETURN_IF_ERROR(AttachIoPorts(device, pio_bus));
+
+#ifndef FW_CFG_FW_CFG_H_
+#define FW_CFG_FW_CFG_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "base/mutex.h"
+#include "fw_cfg/file_directory.h"
+#include "fw_cfg/item.h"
+#include "fw_cfg/keys.h"
+#include "vm-memory/guest_memory.h"
+
+namespace fw_cfg {
+
+struct FwCfgOptions {
+  // How many named files fit (QEMU's x-file-slots; 0x20 by default).
+  // At most 0x3fe0: keys are 14 bits and files start at 0x20.
+  uint32_t file_slots = kDefaultFileSlots;
+  // Whether the DMA interface exists (the ID key then reads 3, else 1).
+  bool dma = true;
+};
+
+// One entry of the file directory.
+struct FileInfo {
+  std::string name;
+  uint16_t key;
+  uint32_t size;
+};
+
+class FwCfg {
+ public:
+  // `memory` is the guest RAM DMA reads and writes; it may be null only when
+  // `options.dma` is false.
+  static absl::StatusOr<std::shared_ptr<FwCfg>> Create(
+      std::shared_ptr<const vm_memory::GuestMemory> memory,
+      FwCfgOptions options = {});
+
+  FwCfg(const FwCfg&) = delete;
+  FwCfg& operator=(const FwCfg&) = delete;
+
+  // ---- Configuration, by the VMM ----
+
+  // Puts `item` at a numbered key: a generic key below 0x20, or an
+  // architecture-local key 0x8000-0x801f. The signature (0x00), ID (0x01)
+  // and directory (0x19) keys belong to the device, as do keys with bit 14
+  // set. Fails if the key already has an item.
+  absl::Status SetItem(uint16_t key, std::shared_ptr<Item> item);
+
+  // Adds a named file; its key follows from the sorted order of all names.
+  // Fails on an empty, over-long (>55 bytes) or duplicate name, or when the
+  // file slots are full.
+  absl::Status AddFile(std::string_view name, std::shared_ptr<Item> item);
+
+  // The directory as the guest sees it: sorted, with keys.
+  std::vector<FileInfo> ListFiles() const;
+
+  bool dma_enabled() const { return options_.dma; }
+
+  // ---- Registers, driven by the front ends for the guest ----
+  // Every input is guest-controlled and accepted: nothing here fails.
+
+  // The selector register.
+  void Select(uint16_t key);
+  // The data register: fills `out` with the next bytes of the selected item
+  // (zeros past its end) and advances the offset by the bytes it had.
+  void ReadData(absl::Span<uint8_t> out);
+  // The DMA address register. Writing the high half latches it and clears
+  // the low half; writing the low half, or all 64 bits at once, starts the
+  // transfer whose descriptor is at the address, then resets the address to
+  // 0. No-ops when DMA is disabled.
+  void WriteDmaAddressHigh(uint32_t high);
+  void WriteDmaAddressLow(uint32_t low);
+  void WriteDmaAddress(uint64_t address);
+
+ private:
+  FwCfg(std::shared_ptr<const vm_memory::GuestMemory> memory,
+        FwCfgOptions options);
+
+  // The item selected by `key`, or nullptr.
+  Item* Resolve(uint16_t key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SelectLocked(uint16_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunDma(uint64_t descriptor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::shared_ptr<const vm_memory::GuestMemory> memory_;
+  const FwCfgOptions options_;
+
+  mutable base::Mutex mu_;
+  // Items at keys 0x00-0x1f of each table: [0] generic, [1] arch-local.
+  std::array<std::array<std::shared_ptr<Item>, kFileFirst>, 2> numbered_
+      ABSL_GUARDED_BY(mu_);
+  FwCfgDirectory directory_ ABSL_GUARDED_BY(mu_);
+  uint16_t selected_key_ ABSL_GUARDED_BY(mu_) = kSignature;
+  uint32_t offset_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dma_address_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace fw_cfg
+
+#endif  // FW_CFG_FW_CFG_H_
