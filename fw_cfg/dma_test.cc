@@ -2,7 +2,10 @@
 // specification (0x01 error, 0x02 read, 0x04 skip, 0x08 select, 0x10 write,
 // key in bits 31..16), never from an encoder under test. Where a comment
 // says "QEMU:", the same sequence was run on qemu-system-x86_64 7.2 (q35,
-// -m 256M, qtest) and gave that answer.
+// -m 256M, qtest) and gave that answer, with addresses near the end of RAM
+// taken relative to 0x10000000. (shared/docs/fw_cfg-notes.md calls 256 MiB
+// the default; Debian's QEMU 7.2 defaults to 128 MiB: key 0x03 reads
+// 0x08000000 without -m.)
 
 #include <cstdint>
 #include <string>
