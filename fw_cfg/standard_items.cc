@@ -27,9 +27,9 @@ absl::Status AddMachineInfo(FwCfg& device, const MachineInfo& info) {
   RETURN_IF_ERROR(device.SetItem(kMaxCpus, MakeLe16Item(info.max_cpus)));
   RETURN_IF_ERROR(device.SetItem(kNoGraphic, MakeLe16Item(info.nographic)));
   if (info.uuid) {
-    ASSIGN_OR_RETURN(
-        std::shared_ptr<Item> uuid,
-        MakeBytesItem(std::vector<uint8_t>(info.uuid->begin(), info.uuid->end())));
+    ASSIGN_OR_RETURN(std::shared_ptr<Item> uuid,
+                     MakeBytesItem(std::vector<uint8_t>(info.uuid->begin(),
+                                                        info.uuid->end())));
     RETURN_IF_ERROR(device.SetItem(kUuid, std::move(uuid)));
   }
   return absl::OkStatus();
@@ -43,9 +43,11 @@ absl::Status AddE820File(FwCfg& device, absl::Span<const E820Entry> entries) {
 }
 
 absl::Status AddAcpiFiles(FwCfg& device, AcpiFiles files) {
-  RETURN_IF_ERROR(AddBytesFile(device, "etc/acpi/tables", std::move(files.tables)));
+  RETURN_IF_ERROR(
+      AddBytesFile(device, "etc/acpi/tables", std::move(files.tables)));
   RETURN_IF_ERROR(AddBytesFile(device, "etc/acpi/rsdp", std::move(files.rsdp)));
-  return AddBytesFile(device, "etc/table-loader", std::move(files.table_loader));
+  return AddBytesFile(device, "etc/table-loader",
+                      std::move(files.table_loader));
 }
 
 absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config) {
@@ -57,9 +59,9 @@ absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config) {
     absl::Status status =
         item.ok() ? device.AddFile(user.name, *std::move(item)) : item.status();
     if (!status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrFormat("fw_cfg item %s: %s", user.name,
-                                          status.message()));
+      return absl::Status(
+          status.code(),
+          absl::StrFormat("fw_cfg item %s: %s", user.name, status.message()));
     }
   }
   return absl::OkStatus();

@@ -56,7 +56,8 @@ TEST(StandardItems, MachineInfo) {
   EXPECT_THAT(ReadKey(*device, kNoGraphic, 2), ElementsAre(1, 0));
   EXPECT_EQ(ReadKey(*device, kUuid, 1)[0], 0xab);
   // A second call collides with the first.
-  EXPECT_EQ(AddMachineInfo(*device, {}).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(AddMachineInfo(*device, {}).code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 TEST(StandardItems, E820File) {
