@@ -1,0 +1,100 @@
+#include "vmm/machine.h"
+
+#include <string>
+#include <vector>
+
+#include "fw_cfg/config/fw_cfg_config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace vmm {
+namespace {
+
+using ::testing::ElementsAre;
+
+uint64_t ReadPort(Machine& m, uint16_t port, int size) {
+  uint8_t bytes[4] = {};
+  m.pio().Read(port, absl::MakeSpan(bytes, size));
+  return bytes[0] | bytes[1] << 8 | bytes[2] << 16 | uint64_t{bytes[3]} << 24;
+}
+
+std::vector<std::string> FileNames(const Machine& m) {
+  std::vector<std::string> names;
+  for (const auto& file : m.fw_cfg()->ListFiles()) names.push_back(file.name);
+  return names;
+}
+
+TEST(RamLayout, FollowsQ35AndVirt) {
+  auto small = RamLayout(Layout::kX86_64, 256 << 20);
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].size, 256u << 20);
+  auto big = RamLayout(Layout::kX86_64, 4ull << 30);
+  ASSERT_EQ(big.size(), 2u);
+  EXPECT_EQ(big[0].size, 2ull << 30);
+  EXPECT_EQ(big[1].start.raw(), 4ull << 30);
+  EXPECT_EQ(big[1].size, 2ull << 30);
+  auto just_below = RamLayout(Layout::kX86_64, 0xb0000000 - 4096);
+  EXPECT_EQ(just_below.size(), 1u);
+  auto arm = RamLayout(Layout::kArmVirt, 256 << 20);
+  EXPECT_EQ(arm[0].start.raw(), 0x40000000u);
+}
+
+TEST(Machine, X86HasFwCfgOnPorts) {
+  VmmOptions options;
+  options.memory_size = 256 << 20;
+  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("items=[name=opt/a,string=hi]");
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  Machine& m = **machine;
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 'Q');
+  EXPECT_EQ(ReadPort(m, 0x514, 4), 0x554d4551u);
+  EXPECT_THAT(FileNames(m), ElementsAre("etc/e820", "opt/a"));
+  // RAM size at key 3, as q35.
+  uint8_t select[2] = {3, 0};
+  m.pio().Write(0x510, select);
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 0x00);
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 0x00);
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 0x00);
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 0x10);
+}
+
+TEST(Machine, SwitchesAndDisable) {
+  VmmOptions options;
+  options.memory_size = 64 << 20;
+  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("e820=off");
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok());
+  EXPECT_TRUE(FileNames(**machine).empty());
+
+  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("disable");
+  machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok());
+  EXPECT_EQ((*machine)->fw_cfg(), nullptr);
+  EXPECT_EQ(ReadPort(**machine, 0x511, 1), 0xffu);  // Nothing there.
+}
+
+TEST(Machine, ArmVirtHasFwCfgOnMmio) {
+  VmmOptions options;
+  options.layout = Layout::kArmVirt;
+  options.memory_size = 64 << 20;
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  uint8_t bytes[8];
+  (*machine)->mmio().Read(0x09020010, bytes);
+  EXPECT_EQ(std::string(bytes, bytes + 8), "QEMU CFG");
+  EXPECT_TRUE(FileNames(**machine).empty());  // No etc/e820 on arm.
+}
+
+TEST(Machine, BadItemFileIsAStartupError) {
+  VmmOptions options;
+  options.memory_size = 64 << 20;
+  options.fw_cfg =
+      *fw_cfg::ParseFwCfgConfig("items=[name=opt/x,file=/nonexistent/file]");
+  auto machine = Machine::Create(options);
+  EXPECT_FALSE(machine.ok());
+  EXPECT_THAT(std::string(machine.status().message()),
+              ::testing::HasSubstr("/nonexistent/file"));
+}
+
+}  // namespace
+}  // namespace vmm

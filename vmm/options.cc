@@ -1,0 +1,223 @@
+#include "vmm/options.h"
+
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+
+namespace vmm {
+namespace {
+
+absl::Status Bad(std::string_view option, std::string_view why) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", option, why));
+}
+
+// Parses "key=value,key=value" where only `keys` are allowed, each once.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> KeyValues(
+    std::string_view option, std::string_view text,
+    std::initializer_list<std::string_view> keys) {
+  std::vector<std::pair<std::string, std::string>> result;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string_view part = text.substr(start, comma - start);
+    const size_t equals = part.find('=');
+    if (equals == std::string_view::npos) {
+      return Bad(option, absl::StrFormat("expected key=value, got '%s'", part));
+    }
+    const std::string key(part.substr(0, equals));
+    bool known = false;
+    for (std::string_view k : keys) known |= (k == key);
+    if (!known) return Bad(option, absl::StrFormat("unknown key '%s'", key));
+    for (const auto& [seen, value] : result) {
+      if (seen == key)
+        return Bad(option, absl::StrFormat("'%s' given twice", key));
+    }
+    result.emplace_back(key, std::string(part.substr(equals + 1)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return result;
+}
+
+absl::StatusOr<uint64_t> ParseCount(std::string_view option,
+                                    std::string_view text) {
+  uint64_t value = 0;
+  if (text.empty()) return Bad(option, "empty number");
+  for (char c : text) {
+    if (c < '0' || c > '9' || __builtin_mul_overflow(value, 10, &value) ||
+        __builtin_add_overflow(value, static_cast<uint64_t>(c - '0'), &value)) {
+      return Bad(option, absl::StrFormat("bad number '%s'", text));
+    }
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ParseSize(std::string_view text) {
+  uint64_t multiplier = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K':
+      case 'k':
+        multiplier = uint64_t{1} << 10;
+        break;
+      case 'M':
+      case 'm':
+        multiplier = uint64_t{1} << 20;
+        break;
+      case 'G':
+      case 'g':
+        multiplier = uint64_t{1} << 30;
+        break;
+      case 'T':
+      case 't':
+        multiplier = uint64_t{1} << 40;
+        break;
+      default:
+        break;
+    }
+    if (multiplier != 1) text.remove_suffix(1);
+  }
+  ASSIGN_OR_RETURN(uint64_t value, ParseCount("size", text));
+  uint64_t bytes;
+  if (__builtin_mul_overflow(value, multiplier, &bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("size %s is too large", text));
+  }
+  return bytes;
+}
+
+absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
+                                           bool fw_cfg_built_in) {
+  VmmOptions options;
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::optional<std::string> value;
+    if (const size_t equals = name.find('=');
+        name.rfind("--", 0) == 0 && equals != std::string::npos) {
+      value = name.substr(equals + 1);
+      name.resize(equals);
+    }
+    if (name == "--help" || name == "-h") {
+      options.help = true;
+      continue;
+    }
+    static constexpr std::string_view kWithValue[] = {
+        "--kernel", "--initramfs",     "--cmdline", "--memory", "--cpus",
+        "--serial", "--fw-cfg-config", "--qtest",   "--layout"};
+    bool known = false;
+    for (std::string_view option : kWithValue) known |= (option == name);
+    if (!known) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unknown option '%s' (see --help)", args[i]));
+    }
+    for (const std::string& previous : seen) {
+      if (previous == name) return Bad(name, "given twice");
+    }
+    seen.push_back(name);
+    if (!value) {
+      if (i + 1 >= args.size()) return Bad(name, "missing value");
+      value = args[++i];
+    }
+
+    if (name == "--kernel") {
+      options.kernel = *value;
+    } else if (name == "--initramfs") {
+      options.initramfs = *value;
+    } else if (name == "--cmdline") {
+      options.cmdline = *value;
+    } else if (name == "--memory") {
+      ASSIGN_OR_RETURN(auto pairs, KeyValues(name, *value, {"size"}));
+      absl::StatusOr<uint64_t> size = ParseSize(pairs[0].second);
+      if (!size.ok()) {
+        return Bad(name, std::string_view(size.status().message().data(),
+                                          size.status().message().size()));
+      }
+      if (*size < (1 << 20) || *size % 4096 != 0) {
+        return Bad(name, "size must be a multiple of 4 KiB and at least 1M");
+      }
+      options.memory_size = *size;
+    } else if (name == "--cpus") {
+      ASSIGN_OR_RETURN(auto pairs, KeyValues(name, *value, {"boot"}));
+      ASSIGN_OR_RETURN(uint64_t boot, ParseCount(name, pairs[0].second));
+      if (boot < 1 || boot > 255) return Bad(name, "boot must be 1 to 255");
+      options.boot_cpus = static_cast<uint32_t>(boot);
+    } else if (name == "--serial") {
+      if (*value == "tty") {
+        options.serial = SerialMode::kTty;
+      } else if (*value == "off") {
+        options.serial = SerialMode::kOff;
+      } else if (value->rfind("file=", 0) == 0 && value->size() > 5) {
+        options.serial = SerialMode::kFile;
+        options.serial_path = value->substr(5);
+      } else {
+        return Bad(name,
+                   absl::StrFormat("expected tty, off or file=PATH, got '%s'",
+                                   *value));
+      }
+    } else if (name == "--fw-cfg-config") {
+      if (!fw_cfg_built_in) {
+        return Bad(name,
+                   "this vmm was built without fw_cfg (--//vmm:fw_cfg=false)");
+      }
+      absl::StatusOr<fw_cfg::FwCfgConfig> config =
+          fw_cfg::ParseFwCfgConfig(*value);
+      if (!config.ok()) {
+        return Bad(name, std::string_view(config.status().message().data(),
+                                          config.status().message().size()));
+      }
+      options.fw_cfg = *std::move(config);
+      options.fw_cfg_given = true;
+    } else if (name == "--qtest") {
+      options.qtest = *value;
+    } else if (name == "--layout") {
+      if (*value == "x86_64") {
+        options.layout = Layout::kX86_64;
+      } else if (*value == "arm-virt") {
+        options.layout = Layout::kArmVirt;
+      } else {
+        return Bad(name, absl::StrFormat(
+                             "expected x86_64 or arm-virt, got '%s'", *value));
+      }
+    }
+  }
+  if (!fw_cfg_built_in) options.fw_cfg.enabled = false;
+  if (options.initramfs && !options.kernel) {
+    return Bad("--initramfs", "needs --kernel");
+  }
+  return options;
+}
+
+std::string VmmUsage() {
+  return R"(Usage: vmm [OPTIONS]
+
+A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
+
+  --kernel PATH          Linux bzImage to boot
+  --initramfs PATH       initramfs for the kernel
+  --cmdline TEXT         kernel command line
+  --memory size=SIZE     guest RAM, e.g. 512M or 2G (default 512M)
+  --cpus boot=N          number of vCPUs (default 1)
+  --serial tty|off|file=PATH
+                         where the COM1 console goes (default tty)
+  --fw-cfg-config CONFIG fw_cfg contents:
+                           e820=on|off,kernel=on|off,cmdline=on|off,
+                           initramfs=on|off,acpi_table=on|off,
+                           items=[name=NAME,file=PATH:name=NAME,string=TEXT]
+                         or `disable`. Values may be double-quoted to hold
+                         , : [ ] = (inside quotes \" and \\ are escapes).
+  --qtest stdio|unix:PATH|unix:PATH,server
+                         no vCPU: serve QEMU's qtest protocol over the buses
+                         and memory instead (no KVM needed)
+  --layout x86_64|arm-virt
+                         machine layout (default x86_64; arm-virt is for
+                         --qtest: RAM at 0x40000000, fw_cfg MMIO 0x09020000)
+  --help                 this text
+)";
+}
+
+}  // namespace vmm

@@ -1,0 +1,138 @@
+#include "vmm/qtest/qtest_server.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_format.h"
+
+namespace vmm {
+namespace {
+
+absl::Status Errno(std::string_view what) {
+  return absl::UnavailableError(
+      absl::StrFormat("%s: %s", what, std::strerror(errno)));
+}
+
+absl::StatusOr<int> UnixSocket(const std::string& path, bool server) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(address.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("qtest: bad unix socket path '%s'", path));
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("qtest: socket");
+  auto* raw = reinterpret_cast<sockaddr*>(&address);
+  if (!server) {
+    if (connect(fd, raw, sizeof(address)) != 0) {
+      absl::Status status =
+          Errno(absl::StrFormat("qtest: connect to %s", path));
+      close(fd);
+      return status;
+    }
+    return fd;
+  }
+  unlink(path.c_str());  // A stale socket from an earlier run.
+  if (bind(fd, raw, sizeof(address)) != 0 || listen(fd, 1) != 0) {
+    absl::Status status = Errno(absl::StrFormat("qtest: listen on %s", path));
+    close(fd);
+    return status;
+  }
+  const int client = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+  close(fd);
+  if (client < 0) return Errno("qtest: accept");
+  return client;
+}
+
+bool WriteAll(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<QtestEndpoint> QtestEndpoint::Open(std::string_view spec) {
+  if (spec == "stdio") return QtestEndpoint(STDIN_FILENO, STDOUT_FILENO);
+  if (spec.substr(0, 5) == "unix:") {
+    std::string path(spec.substr(5));
+    bool server = false;
+    if (const size_t comma = path.find(','); comma != std::string::npos) {
+      if (path.substr(comma + 1) != "server") {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "qtest: unknown option '%s' in '%s' (only ',server')",
+            path.substr(comma + 1), spec));
+      }
+      server = true;
+      path.resize(comma);
+    }
+    absl::StatusOr<int> fd = UnixSocket(path, server);
+    if (!fd.ok()) return fd.status();
+    return QtestEndpoint(*fd, *fd);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("qtest: unknown endpoint '%s' (use stdio, unix:PATH or "
+                      "unix:PATH,server)",
+                      spec));
+}
+
+QtestEndpoint::QtestEndpoint(QtestEndpoint&& other) noexcept
+    : in_(other.in_), out_(other.out_) {
+  other.in_ = other.out_ = -1;
+}
+
+QtestEndpoint::~QtestEndpoint() {
+  if (in_ > STDERR_FILENO) close(in_);
+  if (out_ > STDERR_FILENO && out_ != in_) close(out_);
+}
+
+absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd) {
+  // A client that goes away must end the session, not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  std::string buffer;
+  bool discarding = false;  // Inside a line that was too long.
+  char chunk[65536];
+  while (true) {
+    const ssize_t n = read(in_fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::OkStatus();  // End of input (or a broken peer).
+    buffer.append(chunk, static_cast<size_t>(n));
+    size_t start = 0;
+    while (true) {
+      const size_t newline = buffer.find('\n', start);
+      if (newline == std::string::npos) break;
+      std::string reply;
+      if (discarding || newline - start > kMaxLineLength) {
+        discarding = false;
+        reply = "FAIL line too long";
+      } else {
+        reply = session.HandleLine(
+            std::string_view(buffer).substr(start, newline - start));
+      }
+      reply.push_back('\n');
+      if (!WriteAll(out_fd, reply)) {
+        return absl::UnavailableError("qtest: the client went away");
+      }
+      start = newline + 1;
+    }
+    buffer.erase(0, start);
+    if (buffer.size() > kMaxLineLength) {
+      discarding = true;
+      buffer.clear();
+    }
+  }
+}
+
+}  // namespace vmm

@@ -1,0 +1,50 @@
+// Serving the qtest protocol over a byte stream: stdio or a Unix socket.
+//
+//   --qtest stdio               commands on stdin, replies on stdout
+//   --qtest unix:PATH           connect to a socket someone listens on (as
+//                               QEMU's `-qtest unix:PATH` does)
+//   --qtest unix:PATH,server    listen on PATH and serve one client
+//
+// The server answers each newline-terminated line with one reply line and
+// returns when the input ends or the peer goes away. A line longer than
+// kMaxLineLength is answered with one FAIL and skipped, so memory stays
+// bounded whatever the client sends.
+
+#ifndef VMM_QTEST_QTEST_SERVER_H_
+#define VMM_QTEST_QTEST_SERVER_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "vmm/qtest/qtest_session.h"
+
+namespace vmm {
+
+inline constexpr size_t kMaxLineLength = 2 * QtestSession::kMaxTransfer + 4096;
+
+// An open qtest stream: read commands from `in`, write replies to `out`.
+// Owns the descriptors unless they are stdin/stdout.
+class QtestEndpoint {
+ public:
+  static absl::StatusOr<QtestEndpoint> Open(std::string_view spec);
+  QtestEndpoint(QtestEndpoint&& other) noexcept;
+  QtestEndpoint& operator=(QtestEndpoint&&) = delete;
+  ~QtestEndpoint();
+
+  int in() const { return in_; }
+  int out() const { return out_; }
+
+ private:
+  QtestEndpoint(int in, int out) : in_(in), out_(out) {}
+  int in_;
+  int out_;
+};
+
+// Serves until end of input. Fails only if the reply stream breaks.
+absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd);
+
+}  // namespace vmm
+
+#endif  // VMM_QTEST_QTEST_SERVER_H_
