@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The vmm binary as a user runs it: exit codes, one-line errors, the qtest
+# endpoint over stdio, and the build without fw_cfg.
+#   $1: vmm (default build)   $2: vmm built with --//vmm:fw_cfg=false
+set -u
+vmm="$1"
+vmm_no_fw_cfg="$2"
+failures=0
+passes=0
+check() {  # description, expected, actual
+  if [[ "$2" == "$3" ]]; then
+    echo "ok: $1"
+    passes=$((passes + 1))
+  else
+    echo "FAILED: $1: expected [$2], got [$3]"
+    failures=$((failures + 1))
+  fi
+}
+
+"$vmm" --help >/dev/null
+check "--help exits 0" 0 $?
+
+err=$("$vmm" --frobnicate 2>&1 >/dev/null); code=$?
+check "unknown option exits 2" 2 "$code"
+check "unknown option message" "vmm: unknown option '--frobnicate' (see --help)" "$err"
+
+err=$("$vmm" --fw-cfg-config 'items=[name=opt/a' 2>&1 >/dev/null); code=$?
+check "malformed --fw-cfg-config exits 2" 2 "$code"
+check "one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+
+err=$("$vmm" --qtest stdio --fw-cfg-config 'items=[name=opt/x,file=/nonexistent]' </dev/null 2>&1); code=$?
+check "missing item file exits 1" 1 "$code"
+[[ "$err" == *"/nonexistent"* ]]; check "missing file named" 0 $?
+
+out=$(printf 'outw 0x510 0x0\ninb 0x511\ninl 0x514\n' | "$vmm" --qtest stdio --memory size=64M)
+check "qtest over stdio" "OK OK 0x0051 OK 0x554d4551" "$(echo $out)"
+
+out=$(printf 'writew 0x9020008 0x0000\nreadq 0x9020000\n' |
+      "$vmm" --qtest stdio --layout arm-virt --memory size=64M \
+             --fw-cfg-config 'items=[name=opt/s,string="a,b"]')
+check "qtest on arm-virt" "OK OK 0x00000000554d4551" "$(echo $out)"
+
+err=$("$vmm_no_fw_cfg" --fw-cfg-config disable 2>&1 >/dev/null); code=$?
+check "no-fw_cfg build rejects --fw-cfg-config" 2 "$code"
+[[ "$err" == *"built without fw_cfg"* ]]; check "no-fw_cfg message" 0 $?
+
+out=$(printf 'inb 0x511\ninl 0x514\n' | "$vmm_no_fw_cfg" --qtest stdio --memory size=64M)
+check "no-fw_cfg build has no device" "OK 0x00ff OK 0xffffffff" "$(echo $out)"
+
+echo "$passes passed, $failures failed"
+exit $((failures > 0))
