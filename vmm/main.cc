@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "vmm/kvm_runner.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/qtest/address_space.h"
@@ -54,8 +55,6 @@ int main(int argc, char** argv) {
       vmm::Machine::Create(*options);
   if (!machine.ok()) return Fail(1, machine.status());
   if (options->qtest) return RunQtest(**machine, *options->qtest);
-  return Fail(1,
-              absl::UnimplementedError(
-                  "running a guest on KVM is not implemented yet; use --qtest "
-                  "to drive the machine without a vCPU"));
+  absl::Status status = vmm::RunOnKvm(**machine, *options);
+  return status.ok() ? 0 : Fail(1, status);
 }

@@ -1,0 +1,217 @@
+#include "vmm/kvm/kvm.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+
+namespace vmm {
+namespace {
+
+// Linux's uapi headers declare kvm_cpuid2 and kvm_msrs with
+// __DECLARE_FLEX_ARRAY, which in C++ adds a byte-sized member: sizeof grows
+// from 8 to 12 and the ioctl numbers built from it are wrong (the kernel
+// answers EINVAL). Build those numbers, and the buffers, from the 8-byte
+// header the kernel expects.
+struct ListHeader {
+  uint32_t count;
+  uint32_t padding;
+};
+static_assert(sizeof(ListHeader) == 8);
+constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, ListHeader);
+constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, ListHeader);
+constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, ListHeader);
+
+// A ListHeader followed by `entries`, as one buffer.
+template <typename Entry>
+std::vector<uint8_t> ListBuffer(const Entry* entries, size_t count) {
+  std::vector<uint8_t> buffer(sizeof(ListHeader) + count * sizeof(Entry));
+  const ListHeader header{static_cast<uint32_t>(count), 0};
+  std::memcpy(buffer.data(), &header, sizeof(header));
+  if (count > 0) {
+    std::memcpy(buffer.data() + sizeof(header), entries, count * sizeof(Entry));
+  }
+  return buffer;
+}
+
+absl::Status IoctlError(const char* call) {
+  return absl::InternalError(
+      absl::StrFormat("KVM %s failed: %s", call, std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<Kvm> Kvm::Open(const char* path) {
+  const int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("cannot open %s: %s", path, std::strerror(errno)));
+  }
+  const int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+  if (version != KVM_API_VERSION) {
+    close(fd);
+    return absl::UnavailableError(absl::StrFormat(
+        "%s speaks KVM API %d, not %d", path, version, KVM_API_VERSION));
+  }
+  const int mmap_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (mmap_size <= 0) {
+    absl::Status status = IoctlError("KVM_GET_VCPU_MMAP_SIZE");
+    close(fd);
+    return status;
+  }
+  return Kvm(fd, mmap_size);
+}
+
+Kvm::~Kvm() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::StatusOr<std::unique_ptr<KvmVm>> Kvm::CreateVm() const {
+  const int vm = ioctl(fd_, KVM_CREATE_VM, 0);
+  if (vm < 0) return IoctlError("KVM_CREATE_VM");
+  return std::unique_ptr<KvmVm>(new KvmVm(vm, vcpu_mmap_size_));
+}
+
+absl::StatusOr<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
+  constexpr size_t kMaxEntries = 256;
+  std::vector<kvm_cpuid_entry2> entries(kMaxEntries);
+  std::vector<uint8_t> buffer = ListBuffer(entries.data(), entries.size());
+  if (ioctl(fd_, kGetSupportedCpuid, buffer.data()) < 0) {
+    return IoctlError("KVM_GET_SUPPORTED_CPUID");
+  }
+  ListHeader header;
+  std::memcpy(&header, buffer.data(), sizeof(header));
+  entries.resize(std::min<size_t>(header.count, kMaxEntries));
+  std::memcpy(entries.data(), buffer.data() + sizeof(header),
+              entries.size() * sizeof(kvm_cpuid_entry2));
+  return entries;
+}
+
+KvmVm::~KvmVm() { close(fd_); }
+
+absl::Status KvmVm::MapMemory(const vm_memory::GuestMemory& memory) {
+  uint32_t slot = 0;
+  for (const auto& region : memory.regions()) {
+    kvm_userspace_memory_region kvm_region{};
+    kvm_region.slot = slot++;
+    kvm_region.flags = region->read_only() ? KVM_MEM_READONLY : 0;
+    kvm_region.guest_phys_addr = region->start().raw();
+    kvm_region.memory_size = region->size();
+    kvm_region.userspace_addr =
+        reinterpret_cast<uint64_t>(region->host_address());
+    if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &kvm_region) < 0) {
+      return IoctlError("KVM_SET_USER_MEMORY_REGION");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KvmVm::CreateX86Irqchip() {
+  // Three pages just below the 4 GiB device hole's BIOS area, as QEMU and
+  // Cloud Hypervisor place them; they must not overlap guest RAM.
+  if (ioctl(fd_, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+    return IoctlError("KVM_SET_TSS_ADDR");
+  uint64_t identity_map = 0xfffbc000;
+  if (ioctl(fd_, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0) {
+    return IoctlError("KVM_SET_IDENTITY_MAP_ADDR");
+  }
+  if (ioctl(fd_, KVM_CREATE_IRQCHIP, 0) < 0)
+    return IoctlError("KVM_CREATE_IRQCHIP");
+  kvm_pit_config pit{};
+  pit.flags = KVM_PIT_SPEAKER_DUMMY;
+  if (ioctl(fd_, KVM_CREATE_PIT2, &pit) < 0)
+    return IoctlError("KVM_CREATE_PIT2");
+  return absl::OkStatus();
+}
+
+absl::Status KvmVm::SetIrqLine(uint32_t irq, bool level) const {
+  kvm_irq_level line{};
+  line.irq = irq;
+  line.level = level ? 1 : 0;
+  if (ioctl(fd_, KVM_IRQ_LINE, &line) < 0) return IoctlError("KVM_IRQ_LINE");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<KvmVcpu>> KvmVm::CreateVcpu(uint32_t id) const {
+  const int fd = ioctl(fd_, KVM_CREATE_VCPU, id);
+  if (fd < 0) return IoctlError("KVM_CREATE_VCPU");
+  void* run =
+      mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (run == MAP_FAILED) {
+    absl::Status status = IoctlError("mmap of kvm_run");
+    close(fd);
+    return status;
+  }
+  return std::unique_ptr<KvmVcpu>(
+      new KvmVcpu(fd, static_cast<kvm_run*>(run), vcpu_mmap_size_, id));
+}
+
+KvmVcpu::~KvmVcpu() {
+  munmap(run_, run_size_);
+  close(fd_);
+}
+
+absl::StatusOr<kvm_regs> KvmVcpu::GetRegs() const {
+  kvm_regs regs{};
+  if (ioctl(fd_, KVM_GET_REGS, &regs) < 0) return IoctlError("KVM_GET_REGS");
+  return regs;
+}
+
+absl::Status KvmVcpu::SetRegs(const kvm_regs& regs) const {
+  if (ioctl(fd_, KVM_SET_REGS, &regs) < 0) return IoctlError("KVM_SET_REGS");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<kvm_sregs> KvmVcpu::GetSregs() const {
+  kvm_sregs sregs{};
+  if (ioctl(fd_, KVM_GET_SREGS, &sregs) < 0) return IoctlError("KVM_GET_SREGS");
+  return sregs;
+}
+
+absl::Status KvmVcpu::SetSregs(const kvm_sregs& sregs) const {
+  if (ioctl(fd_, KVM_SET_SREGS, &sregs) < 0) return IoctlError("KVM_SET_SREGS");
+  return absl::OkStatus();
+}
+
+absl::Status KvmVcpu::SetCpuid(
+    const std::vector<kvm_cpuid_entry2>& entries) const {
+  std::vector<uint8_t> buffer = ListBuffer(entries.data(), entries.size());
+  if (ioctl(fd_, kSetCpuid2, buffer.data()) < 0)
+    return IoctlError("KVM_SET_CPUID2");
+  return absl::OkStatus();
+}
+
+absl::Status KvmVcpu::SetFpu(const kvm_fpu& fpu) const {
+  if (ioctl(fd_, KVM_SET_FPU, &fpu) < 0) return IoctlError("KVM_SET_FPU");
+  return absl::OkStatus();
+}
+
+absl::Status KvmVcpu::SetMsrs(const std::vector<kvm_msr_entry>& msrs) const {
+  std::vector<uint8_t> buffer = ListBuffer(msrs.data(), msrs.size());
+  const int set = ioctl(fd_, kSetMsrs, buffer.data());
+  if (set < 0) return IoctlError("KVM_SET_MSRS");
+  if (static_cast<size_t>(set) != msrs.size()) {
+    return absl::InternalError(
+        absl::StrFormat("KVM_SET_MSRS set %d of %d MSRs", set, msrs.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KvmVcpu::Run() {
+  if (ioctl(fd_, KVM_RUN, 0) < 0) {
+    if (errno == EINTR || errno == EAGAIN) {
+      run_->exit_reason = KVM_EXIT_INTR;
+      return absl::OkStatus();
+    }
+    return IoctlError("KVM_RUN");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vmm

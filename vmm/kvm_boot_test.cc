@@ -1,0 +1,150 @@
+// Boots a tiny guest (testdata/tiny_guest.S) wrapped in a minimal bzImage
+// on KVM with the real vmm binary: long-mode entry, string I/O both ways,
+// fw_cfg through a vCPU, COM1 output and the i8042 reset all have to work.
+// A few hundred guest instructions, so even a very slow nested KVM runs it.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "vmm/kvm/kvm.h"
+
+namespace {
+
+std::string g_vmm;
+std::string g_guest;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void Put16(std::string& b, size_t at, uint16_t v) {
+  b[at] = static_cast<char>(v);
+  b[at + 1] = static_cast<char>(v >> 8);
+}
+void Put32(std::string& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
+}
+
+// A bzImage (boot protocol 2.15, 64-bit entry) around `code`: one setup
+// sector after the boot sector, then the protected-mode part, whose offset
+// 0x200 is the 64-bit entry point.
+std::string MakeBzImage(const std::string& code) {
+  std::string image(1024 + 0x200, '\0');
+  image[0x1f1] = 1;                 // setup_sects
+  Put16(image, 0x1fe, 0xaa55);      // boot_flag
+  image[0x201] = 0x6a;              // header runs to 0x202 + 0x6a
+  Put32(image, 0x202, 0x53726448);  // "HdrS"
+  Put16(image, 0x206, 0x020f);      // protocol 2.15
+  Put32(image, 0x22c, 0x7fffffff);  // initrd_addr_max
+  Put16(image, 0x236, 0x0001);      // XLF_KERNEL_64
+  Put32(image, 0x238, 2048);        // cmdline_size
+  return image + code;
+}
+
+struct Result {
+  int exit_code = -1;
+  bool timed_out = false;
+};
+
+Result RunVmm(const std::vector<std::string>& args, int timeout_seconds) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(g_vmm.c_str()));
+    for (const std::string& arg : args)
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv(g_vmm.c_str(), argv.data());
+    _exit(127);
+  }
+  Result result;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      result.timed_out = true;
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  result.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+class KvmBootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<vmm::Kvm> kvm = vmm::Kvm::Open();
+    if (!kvm.ok()) {
+      GTEST_SKIP() << "no usable /dev/kvm here: " << kvm.status().message();
+    }
+    dir_ = ::testing::TempDir();
+    kernel_ = dir_ + "/tiny_bzImage";
+    std::ofstream(kernel_, std::ios::binary) << MakeBzImage(ReadAll(g_guest));
+  }
+  std::string dir_;
+  std::string kernel_;
+};
+
+TEST_F(KvmBootTest, TinyGuestPrintsTheFwCfgSignatureAndResets) {
+  const std::string console = dir_ + "/console.txt";
+  const auto start = std::chrono::steady_clock::now();
+  Result result = RunVmm({"--kernel", kernel_, "--memory", "size=64M",
+                          "--serial", "file=" + console},
+                         120);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  ASSERT_FALSE(result.timed_out) << "the guest did not finish in 120 s";
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(ReadAll(console), "hello QEMU\n");
+  std::printf("tiny guest: VMM start to reset in %.3f s\n", seconds);
+}
+
+TEST_F(KvmBootTest, WithoutFwCfgTheSignatureReadsAllOnes) {
+  const std::string console = dir_ + "/console_no_fw_cfg.txt";
+  Result result =
+      RunVmm({"--kernel", kernel_, "--memory", "size=64M", "--serial",
+              "file=" + console, "--fw-cfg-config", "disable"},
+             120);
+  ASSERT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(ReadAll(console), "hello \xff\xff\xff\xff\n");
+}
+
+TEST_F(KvmBootTest, BadKernelIsAClearError) {
+  const std::string junk = dir_ + "/junk";
+  std::ofstream(junk) << std::string(4096, 'x');
+  Result result = RunVmm({"--kernel", junk, "--memory", "size=64M"}, 60);
+  EXPECT_EQ(result.exit_code, 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: kvm_boot_test VMM TINY_GUEST_BIN\n");
+    return 2;
+  }
+  g_vmm = argv[1];
+  g_guest = argv[2];
+  return RUN_ALL_TESTS();
+}

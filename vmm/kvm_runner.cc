@@ -1,0 +1,238 @@
+#include "vmm/kvm_runner.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "vmm/devices/i8042.h"
+#include "vmm/devices/serial.h"
+#include "vmm/kvm/kvm.h"
+#include "vmm/x86/linux_loader.h"
+
+namespace vmm {
+namespace {
+
+// Signals a vCPU thread out of KVM_RUN (the handler does nothing; the ioctl
+// returns EINTR).
+constexpr int kKickSignal = SIGUSR1;
+
+// How the run ended, set once by whichever thread sees the end first.
+class Outcome {
+ public:
+  void Finish(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (done_.exchange(true)) return;
+    status_ = std::move(status);
+  }
+  bool done() const { return done_.load(); }
+  absl::Status status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  absl::Status status_;
+};
+
+std::vector<fw_cfg::E820Entry> GuestE820(const vm_memory::GuestMemory& memory) {
+  std::vector<fw_cfg::E820Entry> e820;
+  for (const auto& region : memory.regions()) {
+    const uint64_t start = region->start().raw();
+    const uint64_t end = region->last().raw() + 1;
+    if (start == 0) {
+      // Conventional memory, then the legacy video/BIOS hole to 1 MiB
+      // (where RSDP scans look), then the rest of low RAM.
+      e820.push_back({0, std::min<uint64_t>(end, 0x9fc00), fw_cfg::kE820Ram});
+      e820.push_back({0x9fc00, 0x100000 - 0x9fc00, fw_cfg::kE820Reserved});
+      if (end > 0x100000)
+        e820.push_back({0x100000, end - 0x100000, fw_cfg::kE820Ram});
+    } else {
+      e820.push_back({start, end - start, fw_cfg::kE820Ram});
+    }
+  }
+  return e820;
+}
+
+absl::Status HandleExit(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
+  kvm_run* run = vcpu.run();
+  switch (run->exit_reason) {
+    case KVM_EXIT_IO: {
+      // String I/O (rep insb/outsb) arrives as `count` accesses in a row.
+      uint8_t* data = reinterpret_cast<uint8_t*>(run) + run->io.data_offset;
+      for (uint32_t i = 0; i < run->io.count; ++i) {
+        auto span = absl::MakeSpan(data + i * run->io.size, run->io.size);
+        if (run->io.direction == KVM_EXIT_IO_OUT) {
+          machine.pio().Write(run->io.port, span);
+        } else {
+          machine.pio().Read(run->io.port, span);
+        }
+      }
+      return absl::OkStatus();
+    }
+    case KVM_EXIT_MMIO: {
+      auto span =
+          absl::MakeSpan(run->mmio.data, std::min<uint32_t>(run->mmio.len, 8));
+      if (run->mmio.is_write) {
+        machine.mmio().Write(run->mmio.phys_addr, span);
+      } else {
+        machine.mmio().Read(run->mmio.phys_addr, span);
+      }
+      return absl::OkStatus();
+    }
+    case KVM_EXIT_INTR:
+      return absl::OkStatus();
+    case KVM_EXIT_HLT:
+      outcome.Finish(absl::OkStatus());  // Halted with no way to wake up.
+      return absl::OkStatus();
+    case KVM_EXIT_SYSTEM_EVENT:
+      outcome.Finish(absl::OkStatus());  // Guest reset or power-off.
+      return absl::OkStatus();
+    case KVM_EXIT_SHUTDOWN:
+      return absl::AbortedError(absl::StrFormat(
+          "vCPU %d: triple fault (KVM_EXIT_SHUTDOWN)", vcpu.id()));
+    case KVM_EXIT_FAIL_ENTRY:
+      return absl::InternalError(absl::StrFormat(
+          "vCPU %d: VM entry failed, hardware reason 0x%x", vcpu.id(),
+          run->fail_entry.hardware_entry_failure_reason));
+    case KVM_EXIT_INTERNAL_ERROR:
+      return absl::InternalError(
+          absl::StrFormat("vCPU %d: KVM internal error, suberror %d", vcpu.id(),
+                          run->internal.suberror));
+    default:
+      return absl::InternalError(absl::StrFormat(
+          "vCPU %d: unexpected KVM exit %d", vcpu.id(), run->exit_reason));
+  }
+}
+
+void RunVcpu(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
+  while (!outcome.done()) {
+    absl::Status status = vcpu.Run();
+    if (status.ok()) status = HandleExit(vcpu, machine, outcome);
+    if (!status.ok()) outcome.Finish(status);
+  }
+}
+
+absl::StatusOr<std::vector<kvm_cpuid_entry2>> CpuidFor(
+    const std::vector<kvm_cpuid_entry2>& supported, uint32_t vcpu_id) {
+  std::vector<kvm_cpuid_entry2> cpuid = supported;
+  for (kvm_cpuid_entry2& entry : cpuid) {
+    if (entry.function == 1) {
+      // Initial APIC ID in EBX[31:24]; it must match the MADT.
+      entry.ebx = (entry.ebx & 0x00ffffff) | (vcpu_id << 24);
+    } else if (entry.function == 0xb) {
+      entry.edx = vcpu_id;  // x2APIC ID
+    }
+  }
+  return cpuid;
+}
+
+}  // namespace
+
+absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
+  if (options.layout != Layout::kX86_64) {
+    return absl::InvalidArgumentError("running a guest needs --layout x86_64");
+  }
+  if (!options.kernel) {
+    return absl::InvalidArgumentError(
+        "nothing to run: give --kernel (or --qtest)");
+  }
+  absl::StatusOr<Kvm> kvm = Kvm::Open();
+  if (!kvm.ok()) {
+    return absl::UnavailableError(absl::StrFormat(
+        "%s; without KVM, use --qtest to drive the machine without a vCPU",
+        kvm.status().message()));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<KvmVm> vm, kvm->CreateVm());
+  RETURN_IF_ERROR(vm->MapMemory(machine.memory()));
+  RETURN_IF_ERROR(vm->CreateX86Irqchip());
+
+  Outcome outcome;
+  // COM1.
+  std::FILE* console = nullptr;
+  if (options.serial == SerialMode::kTty) console = stdout;
+  if (options.serial == SerialMode::kFile) {
+    console = std::fopen(options.serial_path.c_str(), "w");
+    if (console == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--serial: cannot open %s", options.serial_path));
+    }
+  }
+  const KvmVm* vm_raw = vm.get();
+  auto serial = std::make_shared<Serial16550>(
+      [console](uint8_t byte) {
+        if (console != nullptr) {
+          std::fputc(byte, console);
+          if (byte == '\n') std::fflush(console);
+        }
+      },
+      [vm_raw] {
+        (void)vm_raw->SetIrqLine(Serial16550::kCom1Irq, true);
+        (void)vm_raw->SetIrqLine(Serial16550::kCom1Irq, false);
+      });
+  RETURN_IF_ERROR(machine.pio().Insert(serial, Serial16550::kCom1Base, 8));
+  auto i8042 =
+      std::make_shared<I8042>([&outcome] { outcome.Finish(absl::OkStatus()); });
+  RETURN_IF_ERROR(machine.pio().Insert(i8042, I8042::kDataPort, 5));
+
+  ASSIGN_OR_RETURN(
+      LinuxEntry entry,
+      LoadLinux(machine.memory(), {.kernel_path = *options.kernel,
+                                   .initrd_path = options.initramfs,
+                                   .cmdline = options.cmdline,
+                                   .e820 = GuestE820(machine.memory())}));
+
+  ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> supported,
+                   kvm->SupportedCpuid());
+  std::vector<std::unique_ptr<KvmVcpu>> vcpus;
+  for (uint32_t id = 0; id < options.boot_cpus; ++id) {
+    ASSIGN_OR_RETURN(std::unique_ptr<KvmVcpu> vcpu, vm->CreateVcpu(id));
+    ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid,
+                     CpuidFor(supported, id));
+    RETURN_IF_ERROR(vcpu->SetCpuid(cpuid));
+    if (id == 0) {
+      ASSIGN_OR_RETURN(kvm_sregs sregs, vcpu->GetSregs());
+      ApplyLongModeSregs(sregs);
+      RETURN_IF_ERROR(vcpu->SetSregs(sregs));
+      RETURN_IF_ERROR(vcpu->SetRegs(entry.regs));
+      kvm_fpu fpu{};
+      fpu.fcw = 0x37f;
+      fpu.mxcsr = 0x1f80;
+      RETURN_IF_ERROR(vcpu->SetFpu(fpu));
+    }
+    vcpus.push_back(std::move(vcpu));
+  }
+
+  struct sigaction kick {};
+  kick.sa_handler = [](int) {};
+  sigaction(kKickSignal, &kick, nullptr);  // No SA_RESTART: KVM_RUN -> EINTR.
+
+  std::vector<std::thread> threads;
+  for (auto& vcpu : vcpus) {
+    threads.emplace_back(
+        [&, raw = vcpu.get()] { RunVcpu(*raw, machine, outcome); });
+  }
+  // Whoever ends the run, wake the others so they see it: immediate_exit
+  // makes a KVM_RUN that starts after the kick return at once.
+  while (!outcome.done()) usleep(10000);
+  for (auto& vcpu : vcpus) vcpu->run()->immediate_exit = 1;
+  for (auto& thread : threads)
+    pthread_kill(thread.native_handle(), kKickSignal);
+  for (auto& thread : threads) thread.join();
+  if (console != nullptr) std::fflush(console);
+  if (console != nullptr && console != stdout) std::fclose(console);
+  return outcome.status();
+}
+
+}  // namespace vmm

@@ -1,0 +1,23 @@
+// Running a Machine on KVM: vCPU threads, the exit dispatch loop, and the
+// devices only a running guest needs (COM1, the i8042 reset line).
+//
+// The guest resetting (i8042 0xfe, or KVM's reset/shutdown system events)
+// ends the run with status 0; a triple fault, a failed VM entry or any KVM
+// error ends it with a one-line error.
+
+#ifndef VMM_KVM_RUNNER_H_
+#define VMM_KVM_RUNNER_H_
+
+#include "absl/status/status.h"
+#include "vmm/machine.h"
+#include "vmm/options.h"
+
+namespace vmm {
+
+// Boots options.kernel on `machine` and runs it to the end. Fails with
+// Unavailable when /dev/kvm cannot be used.
+absl::Status RunOnKvm(Machine& machine, const VmmOptions& options);
+
+}  // namespace vmm
+
+#endif  // VMM_KVM_RUNNER_H_

@@ -1,0 +1,225 @@
+#include "vmm/x86/linux_loader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "base/byte_order.h"
+#include "base/status_macros.h"
+
+namespace vmm {
+namespace {
+
+using vm_memory::GuestAddress;
+
+// Setup-header offsets (boot.rst).
+constexpr size_t kSetupSects = 0x1f1;
+constexpr size_t kBootFlag = 0x1fe;
+constexpr size_t kHeaderMagic = 0x202;
+constexpr size_t kVersion = 0x206;
+constexpr size_t kTypeOfLoader = 0x210;
+constexpr size_t kLoadFlags = 0x211;
+constexpr size_t kRamdiskImage = 0x218;
+constexpr size_t kRamdiskSize = 0x21c;
+constexpr size_t kCmdLinePtr = 0x228;
+constexpr size_t kInitrdAddrMax = 0x22c;
+constexpr size_t kXLoadFlags = 0x236;
+constexpr size_t kCmdlineSize = 0x238;
+// boot_params fields outside the setup header.
+constexpr size_t kAcpiRsdpAddr = 0x070;
+constexpr size_t kE820Entries = 0x1e8;
+constexpr size_t kE820Table = 0x2d0;
+constexpr size_t kE820MaxEntries = 128;
+constexpr size_t kZeroPageSize = 4096;
+
+constexpr uint16_t kMinProtocol = 0x020c;  // 2.12: XLF_KERNEL_64
+constexpr uint16_t kXlfKernel64 = 0x0001;
+constexpr uint8_t kLoaderTypeUndefined = 0xff;
+
+absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path,
+                                              const char* what) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return absl::NotFoundError(
+        absl::StrFormat("%s %s: %s", what, path, std::strerror(errno)));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %s is not a regular file", what, path));
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = pread(fd, bytes.data() + done, bytes.size() - done,
+                            static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return absl::DataLossError(
+          absl::StrFormat("reading %s %s failed", what, path));
+    }
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  return bytes;
+}
+
+absl::Status WriteGuest(const vm_memory::GuestMemory& memory, uint64_t address,
+                        absl::Span<const uint8_t> bytes, const char* what) {
+  absl::Status status = memory.Write(GuestAddress(address), bytes);
+  if (!status.ok()) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the %s (%d bytes at 0x%x) does not fit in guest RAM: %s", what,
+        bytes.size(), address, status.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Identity map of the first 1 GiB with 2 MiB pages.
+absl::Status WritePageTables(const vm_memory::GuestMemory& memory) {
+  std::vector<uint8_t> tables(3 * 4096, 0);
+  const uint64_t pdpt = kPml4Address + 0x1000;
+  const uint64_t pd = kPml4Address + 0x2000;
+  base::StoreLe64(tables.data(), pdpt | 0x03);  // present, writable
+  base::StoreLe64(tables.data() + 0x1000, pd | 0x03);
+  for (uint64_t i = 0; i < 512; ++i) {
+    base::StoreLe64(tables.data() + 0x2000 + 8 * i, (i << 21) | 0x83);  // + PS
+  }
+  return WriteGuest(memory, kPml4Address, tables, "page tables");
+}
+
+absl::Status WriteGdt(const vm_memory::GuestMemory& memory) {
+  uint8_t gdt[3 * 8] = {};
+  base::StoreLe64(gdt + 8, 0x00af9b000000ffffULL);   // 0x08: 64-bit code
+  base::StoreLe64(gdt + 16, 0x00cf93000000ffffULL);  // 0x10: data
+  return WriteGuest(memory, kGdtAddress, gdt, "GDT");
+}
+
+}  // namespace
+
+void ApplyLongModeSregs(kvm_sregs& sregs) {
+  kvm_segment code{};
+  code.base = 0;
+  code.limit = 0xffffffff;
+  code.selector = 0x08;
+  code.type = 0x0b;  // execute/read, accessed
+  code.present = 1;
+  code.s = 1;
+  code.l = 1;
+  code.g = 1;
+  kvm_segment data = code;
+  data.selector = 0x10;
+  data.type = 0x03;  // read/write, accessed
+  data.l = 0;
+  data.db = 1;
+  sregs.cs = code;
+  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+  sregs.gdt.base = kGdtAddress;
+  sregs.gdt.limit = 3 * 8 - 1;
+  sregs.cr3 = kPml4Address;
+  sregs.cr4 |= 0x20;        // PAE
+  sregs.cr0 |= 0x80000001;  // PG | PE
+  sregs.efer |= 0x500;      // LME | LMA
+}
+
+absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
+                                     const LinuxBootRequest& request) {
+  ASSIGN_OR_RETURN(std::vector<uint8_t> image,
+                   ReadFile(request.kernel_path, "kernel"));
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("kernel %s: %s", request.kernel_path, why));
+  };
+  if (image.size() < 0x250 ||
+      base::LoadLe32(image.data() + kHeaderMagic) != 0x53726448 ||
+      base::LoadLe16(image.data() + kBootFlag) != 0xaa55) {
+    return bad("not a bzImage (no HdrS boot header)");
+  }
+  const uint16_t version = base::LoadLe16(image.data() + kVersion);
+  if (version < kMinProtocol ||
+      (base::LoadLe16(image.data() + kXLoadFlags) & kXlfKernel64) == 0) {
+    return bad(absl::StrFormat(
+        "boot protocol %d.%02d without a 64-bit entry point (needs 2.12+ "
+        "with XLF_KERNEL_64)",
+        version >> 8, version & 0xff));
+  }
+  const uint64_t setup_sects = image[kSetupSects] == 0 ? 4 : image[kSetupSects];
+  const uint64_t setup_size = (setup_sects + 1) * 512;
+  if (setup_size >= image.size()) return bad("setup is larger than the file");
+
+  // Protected-mode kernel at 1 MiB.
+  RETURN_IF_ERROR(WriteGuest(memory, kKernelAddress,
+                             absl::MakeConstSpan(image).subspan(setup_size),
+                             "kernel"));
+
+  // Zero page: the image's setup header, then our fields.
+  std::vector<uint8_t> zero_page(kZeroPageSize, 0);
+  const size_t header_end = std::min<size_t>(
+      0x202 + image[0x201], std::min<size_t>(image.size(), kZeroPageSize));
+  std::memcpy(zero_page.data() + kSetupSects, image.data() + kSetupSects,
+              header_end - kSetupSects);
+  zero_page[kTypeOfLoader] = kLoaderTypeUndefined;
+  zero_page[kLoadFlags] |= 0x01;  // LOADED_HIGH
+
+  // Command line (with its NUL), within the kernel's limit.
+  const uint32_t cmdline_limit = base::LoadLe32(image.data() + kCmdlineSize);
+  if (request.cmdline.size() > cmdline_limit ||
+      request.cmdline.size() >= kCmdlineMax) {
+    return bad(
+        absl::StrFormat("command line of %d bytes exceeds its limit of %d",
+                        request.cmdline.size(), cmdline_limit));
+  }
+  std::vector<uint8_t> cmdline(request.cmdline.begin(), request.cmdline.end());
+  cmdline.push_back(0);
+  RETURN_IF_ERROR(WriteGuest(memory, kCmdlineAddress, cmdline, "command line"));
+  base::StoreLe32(zero_page.data() + kCmdLinePtr, kCmdlineAddress);
+
+  // Initramfs: as high as the kernel allows, below the end of low RAM.
+  if (request.initrd_path) {
+    ASSIGN_OR_RETURN(std::vector<uint8_t> initrd,
+                     ReadFile(*request.initrd_path, "initramfs"));
+    uint64_t top = base::LoadLe32(image.data() + kInitrdAddrMax) + uint64_t{1};
+    const vm_memory::MemoryRegion& low = *memory.regions().front();
+    top = std::min(top, low.last().raw() + 1);
+    const uint64_t kernel_end = kKernelAddress + (image.size() - setup_size);
+    if (initrd.size() > top ||
+        ((top - initrd.size()) & ~uint64_t{0xfff}) < kernel_end) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "initramfs %s (%d bytes) does not fit in low guest RAM",
+          *request.initrd_path, initrd.size()));
+    }
+    const uint64_t address = (top - initrd.size()) & ~uint64_t{0xfff};
+    RETURN_IF_ERROR(WriteGuest(memory, address, initrd, "initramfs"));
+    base::StoreLe32(zero_page.data() + kRamdiskImage,
+                    static_cast<uint32_t>(address));
+    base::StoreLe32(zero_page.data() + kRamdiskSize,
+                    static_cast<uint32_t>(initrd.size()));
+  }
+
+  if (request.e820.size() > kE820MaxEntries)
+    return bad("too many E820 entries");
+  zero_page[kE820Entries] = static_cast<uint8_t>(request.e820.size());
+  const std::vector<uint8_t> e820 = fw_cfg::EncodeE820(request.e820);
+  std::memcpy(zero_page.data() + kE820Table, e820.data(), e820.size());
+  base::StoreLe64(zero_page.data() + kAcpiRsdpAddr, request.rsdp_address);
+  RETURN_IF_ERROR(WriteGuest(memory, kZeroPageAddress, zero_page, "zero page"));
+
+  RETURN_IF_ERROR(WritePageTables(memory));
+  RETURN_IF_ERROR(WriteGdt(memory));
+
+  LinuxEntry entry{};
+  entry.regs.rip = kKernelAddress + 0x200;  // startup_64
+  entry.regs.rsi = kZeroPageAddress;
+  entry.regs.rflags = 0x2;
+  entry.regs.rsp = entry.regs.rbp = 0x8ff0;
+  return entry;
+}
+
+}  // namespace vmm
