@@ -5,6 +5,13 @@ target of the same name (`@system//:absl_status`, `@system//:gtest_main`, ...)
 whose defines and link options are what `pkg-config --cflags/--libs` prints on
 this machine. Nothing is hand-copied, so the flags follow Debian's packages.
 
+Libraries are linked statically where Debian ships an archive (abseil,
+re2, googletest do; glibc's pthread/rt stay shared): each target links
+`pkg-config --static --libs` with every `-lNAME` that has a libNAME.a turned
+into `-l:libNAME.a`, inside one --start-group/--end-group so that archive
+order never matters. Binaries such as the vmm then run on hosts without the
+-dev packages.
+
 Headers stay where Debian installed them (/usr/include is a built-in include
 directory of the C++ toolchain), so the targets have no `hdrs`. When Debian
 updates a library, refresh the flags with `bazel sync --configure`.
@@ -16,6 +23,22 @@ def _pkg_config(rctx, tool, args):
         fail("pkg-config %s failed (is the library's -dev package installed? tools/bazel installs them):\n%s" %
              (" ".join(args), result.stderr))
     return [flag for flag in result.stdout.strip().split(" ") if flag]
+
+# Where Debian installs libraries on amd64 (multiarch first).
+_LIBRARY_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib", "/lib/x86_64-linux-gnu"]
+
+def _static_linkopts(rctx, flags):
+    """Prefers archives, grouped so their order does not matter."""
+    linked = []
+    for flag in flags:
+        if flag.startswith("-l") and not flag.startswith("-l:"):
+            archive = "lib%s.a" % flag[2:]
+            for directory in _LIBRARY_DIRS:
+                if rctx.path(directory + "/" + archive).exists:
+                    flag = "-l:" + archive
+                    break
+        linked.append(flag)
+    return ["-Wl,--start-group"] + linked + ["-Wl,--end-group"]
 
 def _starlark_list(items):
     return "[" + ", ".join(['"%s"' % item.replace("\\", "\\\\").replace('"', '\\"') for item in items]) + "]"
@@ -42,7 +65,7 @@ def _system_libraries_impl(rctx):
                 pass  # --libs repeats it where it matters, at link time.
             else:
                 fail("pkg-config --cflags %s printed %s, which this rule cannot express" % (module, flag))
-        linkopts = _pkg_config(rctx, tool, ["--libs", module])
+        linkopts = _static_linkopts(rctx, _pkg_config(rctx, tool, ["--static", "--libs", module]))
         build.append("""cc_library(
     name = "{name}",
     defines = {defines},
