@@ -80,7 +80,7 @@ absl::StatusOr<QtestEndpoint> QtestEndpoint::Open(std::string_view spec) {
     }
     absl::StatusOr<int> fd = UnixSocket(path, server);
     if (!fd.ok()) return fd.status();
-    return QtestEndpoint(*fd, *fd);
+    return QtestEndpoint(*fd, *fd, server ? path : "");
   }
   return absl::InvalidArgumentError(
       absl::StrFormat("qtest: unknown endpoint '%s' (use stdio, unix:PATH or "
@@ -89,11 +89,16 @@ absl::StatusOr<QtestEndpoint> QtestEndpoint::Open(std::string_view spec) {
 }
 
 QtestEndpoint::QtestEndpoint(QtestEndpoint&& other) noexcept
-    : in_(other.in_), out_(other.out_) {
+    : in_(other.in_),
+      out_(other.out_),
+      socket_path_(std::move(other.socket_path_)) {
   other.in_ = other.out_ = -1;
+  other.socket_path_.clear();
 }
 
 QtestEndpoint::~QtestEndpoint() {
+  // As QEMU does, leave no stale socket file behind.
+  if (!socket_path_.empty()) unlink(socket_path_.c_str());
   if (in_ > STDERR_FILENO) close(in_);
   if (out_ > STDERR_FILENO && out_ != in_) close(out_);
 }

@@ -14,6 +14,7 @@
 #define VMM_QTEST_QTEST_SERVER_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -37,9 +38,11 @@ class QtestEndpoint {
   int out() const { return out_; }
 
  private:
-  QtestEndpoint(int in, int out) : in_(in), out_(out) {}
+  QtestEndpoint(int in, int out, std::string socket_path = "")
+      : in_(in), out_(out), socket_path_(std::move(socket_path)) {}
   int in_;
   int out_;
+  std::string socket_path_;  // a listening socket's file, removed at the end
 };
 
 // Serves until end of input. Fails only if the reply stream breaks.
