@@ -1,0 +1,221 @@
+#!/bin/bash
+# Builds a small Linux test guest for fw_cfg from Debian packages.
+#
+#   tools/test_guest/build.sh OUTDIR
+#
+# Produces OUTDIR/vmlinuz, OUTDIR/initramfs.cpio.gz and OUTDIR/manifest.txt.
+# The .deb files are downloaded with `apt-get download` (works as any user;
+# run `apt-get update` once beforehand) into OUTDIR/cache/ and reused on later
+# runs; they are unpacked with `dpkg-deb -x`, never installed. Running it
+# twice gives byte-identical outputs. See README.md in this directory.
+#
+# Environment overrides (optional):
+#   KERNEL_PACKAGE=linux-image-6.1.0-NN-amd64   instead of resolving linux-image-amd64
+#   KERNEL_VERSION=<debian version>             version of KERNEL_PACKAGE (default: candidate)
+#   BUSYBOX_VERSION=<debian version>            version of busybox-static (default: candidate)
+set -euo pipefail
+
+die() { echo "build.sh: error: $*" >&2; exit 1; }
+log() { echo "build.sh: $*" >&2; }
+
+[[ $# -eq 1 ]] || die "usage: $0 OUTDIR"
+mkdir -p "$1"
+OUTDIR=$(cd "$1" && pwd)
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE="$OUTDIR/cache"
+WORK="$OUTDIR/work"
+mkdir -p "$CACHE"
+
+export LC_ALL=C
+umask 022
+# Fixed timestamp for everything in the archive, so rebuilds are identical.
+EPOCH=${SOURCE_DATE_EPOCH:-946684800}  # 2000-01-01
+
+for tool in apt-get apt-cache dpkg-deb dpkg gzip sha256sum find sort; do
+  command -v "$tool" >/dev/null || die "'$tool' not found (this script expects Debian)"
+done
+[[ "$(dpkg --print-architecture)" == amd64 ]] ||
+  die "the host's dpkg architecture is not amd64; this script fetches amd64 packages"
+
+# candidate_version PKG: the version apt would pick.
+candidate_version() {
+  local v
+  v=$(apt-cache policy "$1" | awk '/^ *Candidate:/ && !n++ {print $2}')
+  [[ -n "$v" && "$v" != "(none)" ]] ||
+    die "package '$1' has no candidate version (did you run 'apt-get update'?)"
+  echo "$v"
+}
+
+# fetch_deb PKG VERSION: prints the path of the cached .deb, downloading it if
+# it is missing or its SHA256 does not match the archive index.
+fetch_deb() {
+  local pkg=$1 ver=$2 want f
+  want=$(apt-cache show "$pkg=$ver" | awk '/^SHA256:/ && !n++ {print $2}')
+  [[ -n "$want" ]] || die "apt-cache has no SHA256 for $pkg=$ver"
+  for f in "$CACHE/${pkg}"_*.deb; do
+    [[ -e "$f" ]] || continue
+    if [[ "$(dpkg-deb -f "$f" Version)" == "$ver" ]] &&
+       [[ "$(sha256sum <"$f" | cut -d' ' -f1)" == "$want" ]]; then
+      echo "$f"; return 0
+    fi
+  done
+  log "downloading $pkg=$ver"
+  # apt-get download writes into the current directory.
+  (cd "$CACHE" && apt-get download -q "$pkg=$ver" >&2) ||
+    die "apt-get download $pkg=$ver failed"
+  for f in "$CACHE/${pkg}"_*.deb; do
+    [[ -e "$f" ]] || continue
+    if [[ "$(dpkg-deb -f "$f" Version)" == "$ver" ]] &&
+       [[ "$(sha256sum <"$f" | cut -d' ' -f1)" == "$want" ]]; then
+      echo "$f"; return 0
+    fi
+  done
+  die "downloaded $pkg=$ver but found no matching .deb in $CACHE"
+}
+
+# ---- resolve package versions ---------------------------------------------
+META_PKG=linux-image-amd64
+META_VER=
+if [[ -z "${KERNEL_PACKAGE:-}" ]]; then
+  META_VER=$(candidate_version "$META_PKG")
+  # The meta package depends on exactly one concrete linux-image-<abi>-amd64.
+  KERNEL_PACKAGE=$(apt-cache show "$META_PKG=$META_VER" |
+    awk -F': ' '/^Depends:/ && !n++ {print $2}' | tr ',' '\n' |
+    sed -e 's/^ *//' -e 's/ .*//' | grep -E '^linux-image-[0-9].*-amd64$' | sed -n 1p || true)
+  [[ -n "$KERNEL_PACKAGE" ]] || die "could not resolve $META_PKG=$META_VER to a linux-image-<abi>-amd64 package"
+fi
+KERNEL_VERSION=${KERNEL_VERSION:-$(candidate_version "$KERNEL_PACKAGE")}
+BUSYBOX_PACKAGE=busybox-static
+BUSYBOX_VERSION=${BUSYBOX_VERSION:-$(candidate_version "$BUSYBOX_PACKAGE")}
+
+log "kernel:  $KERNEL_PACKAGE $KERNEL_VERSION${META_VER:+ (from $META_PKG $META_VER)}"
+log "busybox: $BUSYBOX_PACKAGE $BUSYBOX_VERSION"
+
+KERNEL_DEB=$(fetch_deb "$KERNEL_PACKAGE" "$KERNEL_VERSION")
+BUSYBOX_DEB=$(fetch_deb "$BUSYBOX_PACKAGE" "$BUSYBOX_VERSION")
+
+# ---- unpack ---------------------------------------------------------------
+rm -rf "$WORK"
+mkdir -p "$WORK/kernel" "$WORK/busybox" "$WORK/stage"
+trap 'rm -rf "$WORK"' EXIT
+dpkg-deb -x "$KERNEL_DEB" "$WORK/kernel"
+dpkg-deb -x "$BUSYBOX_DEB" "$WORK/busybox"
+
+# The kernel release (uname -r) is the single directory under lib/modules.
+MODROOT=
+for d in "$WORK/kernel/lib/modules"/* "$WORK/kernel/usr/lib/modules"/*; do
+  [[ -d "$d/kernel" ]] && { MODROOT=$d; break; }
+done
+[[ -n "$MODROOT" ]] || die "no lib/modules/<release>/kernel in $KERNEL_DEB"
+KREL=$(basename "$MODROOT")
+VMLINUZ="$WORK/kernel/boot/vmlinuz-$KREL"
+[[ -f "$VMLINUZ" ]] || die "no boot/vmlinuz-$KREL in $KERNEL_DEB"
+
+BUSYBOX="$WORK/busybox/bin/busybox"
+[[ -x "$BUSYBOX" ]] || die "no bin/busybox in $BUSYBOX_DEB"
+
+# ---- modules --------------------------------------------------------------
+# find_module NAME: path of NAME.ko[.xz|.zst|.gz] under the module tree
+# (module names treat '-' and '_' alike).
+find_module() {
+  local pat=${1//[-_]/[-_]}
+  find "$MODROOT/kernel" -type f \( -name "$pat.ko" -o -name "$pat.ko.xz" \
+    -o -name "$pat.ko.zst" -o -name "$pat.ko.gz" \) | sort | sed -n 1p
+}
+
+# decompress_module SRC DST: write the plain ELF .ko that busybox insmod loads.
+decompress_module() {
+  case "$1" in
+    *.ko) cp "$1" "$2" ;;
+    *.ko.xz) command -v xz >/dev/null || die "xz is needed for $1 (apt-get install xz-utils)"
+             xz -dc "$1" >"$2" ;;
+    *.ko.zst) command -v zstd >/dev/null || die "zstd is needed for $1 (apt-get install zstd)"
+              zstd -qdc "$1" >"$2" ;;
+    *.ko.gz) gzip -dc "$1" >"$2" ;;
+    *) die "unknown module format: $1" ;;
+  esac
+}
+
+# module_depends KO: the comma-separated "depends=" field of a plain .ko.
+module_depends() {
+  if command -v modinfo >/dev/null; then
+    modinfo -F depends "$1"
+  else
+    # No kmod on this host: read the .modinfo section's NUL-separated strings.
+    tr '\0' '\n' <"$1" | awk '/^depends=/ && !n++ {sub(/^depends=/, ""); print}'
+  fi
+}
+
+mkdir -p "$WORK/stage/lib/modules"
+LOAD_ORDER=()          # module names, dependencies first
+declare -A SEEN=()
+add_module() {
+  local name=${1//-/_} src dst deps dep
+  [[ -n "${SEEN[$name]:-}" ]] && return 0
+  SEEN[$name]=1
+  src=$(find_module "$name")
+  [[ -n "$src" ]] || die "module $name not found in $KERNEL_PACKAGE (built in? then drop it)"
+  dst="$WORK/stage/lib/modules/$name.ko"
+  decompress_module "$src" "$dst"
+  deps=$(module_depends "$dst")
+  for dep in ${deps//,/ }; do
+    add_module "$dep"
+  done
+  LOAD_ORDER+=("$name")
+  MODULE_SOURCES+=("${src#"$WORK/kernel/"}")
+}
+MODULE_SOURCES=()
+add_module qemu_fw_cfg
+log "modules (load order): ${LOAD_ORDER[*]}"
+
+# ---- initramfs staging tree ----------------------------------------------
+S="$WORK/stage"
+mkdir -p "$S/bin" "$S/dev" "$S/proc" "$S/sys" "$S/tmp" "$S/root"
+cp "$BUSYBOX" "$S/bin/busybox"
+chmod 0755 "$S/bin/busybox"
+# One symlink per applet, so /init can call them by name.
+for applet in $("$S/bin/busybox" --list); do
+  [[ "$applet" == busybox ]] && continue
+  ln -sf busybox "$S/bin/$applet"
+done
+[[ -L "$S/bin/sh" ]] || die "busybox has no sh applet"
+printf '%s\n' "${LOAD_ORDER[@]}" >"$S/lib/modules/load-order"
+install -m 0755 "$SCRIPT_DIR/init" "$S/init"
+
+find "$S" -exec touch -h -d "@$EPOCH" {} +
+
+INITRAMFS_TMP="$OUTDIR/initramfs.cpio.gz.tmp"
+if command -v cpio >/dev/null; then
+  CPIO_TOOL="cpio (GNU, $(cpio --version | awk 'NR == 1 {print $NF}'))"
+  (cd "$S" && find . -mindepth 1 | sort |
+     cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9n >"$INITRAMFS_TMP"
+else
+  log "cpio not found: install it with 'apt-get install cpio' (package 'cpio');"
+  log "falling back to busybox's cpio applet for now"
+  CPIO_TOOL="busybox cpio ($BUSYBOX_PACKAGE $BUSYBOX_VERSION)"
+  (cd "$S" && find . -mindepth 1 | sort |
+     "$S/bin/busybox" cpio -o -H newc -R 0:0) | gzip -9n >"$INITRAMFS_TMP"
+fi
+mv -f "$INITRAMFS_TMP" "$OUTDIR/initramfs.cpio.gz"
+cp -f "$VMLINUZ" "$OUTDIR/vmlinuz.tmp"
+mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
+
+# ---- manifest -------------------------------------------------------------
+deb_sha() { sha256sum <"$1" | cut -d' ' -f1; }
+{
+  echo "# fw_cfg test guest, built by tools/test_guest/build.sh"
+  echo "# Reproduce: apt-get download <package>=<version>; dpkg-deb -x"
+  [[ -n "$META_VER" ]] && echo "meta-package: $META_PKG $META_VER"
+  echo "kernel-package: $KERNEL_PACKAGE $KERNEL_VERSION sha256=$(deb_sha "$KERNEL_DEB")"
+  echo "kernel-release: $KREL"
+  echo "busybox-package: $BUSYBOX_PACKAGE $BUSYBOX_VERSION sha256=$(deb_sha "$BUSYBOX_DEB")"
+  echo "busybox-binary: $("$S/bin/busybox" | sed -n 1p)"
+  for i in "${!LOAD_ORDER[@]}"; do
+    echo "module: ${LOAD_ORDER[$i]} from ${MODULE_SOURCES[$i]} sha256=$(sha256sum <"$S/lib/modules/${LOAD_ORDER[$i]}.ko" | cut -d' ' -f1)"
+  done
+  echo "cpio: $CPIO_TOOL"
+  echo "vmlinuz: sha256=$(deb_sha "$OUTDIR/vmlinuz")"
+  echo "initramfs.cpio.gz: sha256=$(deb_sha "$OUTDIR/initramfs.cpio.gz")"
+} >"$OUTDIR/manifest.txt"
+
+log "wrote $OUTDIR/vmlinuz, $OUTDIR/initramfs.cpio.gz, $OUTDIR/manifest.txt"
