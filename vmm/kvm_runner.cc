@@ -168,6 +168,9 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
       return absl::InvalidArgumentError(
           absl::StrFormat("--serial: cannot open %s", options.serial_path));
     }
+    // Unbuffered, so a reader of the file sees each byte as the guest sends
+    // it (tests time console markers).
+    std::setvbuf(console, nullptr, _IONBF, 0);
   }
   const KvmVm* vm_raw = vm.get();
   auto serial = std::make_shared<Serial16550>(
