@@ -1,0 +1,130 @@
+// The ACPI tables of our x86 machine, in the two forms a VMM hands them over:
+//
+//  - direct boot: the VMM copies each blob to its guest-physical address
+//    itself (pointers resolved, checksums final) and passes the RSDP address
+//    in boot_params.acpi_rsdp_addr (Linux also finds it by scanning
+//    0xe0000-0xfffff);
+//  - firmware: QEMU's `etc/acpi/tables` + `etc/acpi/rsdp` + `etc/table-loader`
+//    for fw_cfg (acpi_table=on), with pointer fields holding offsets into
+//    `etc/acpi/tables` and checksum bytes left 0, for SeaBIOS or OVMF to
+//    relocate and sum as QEMU's hw/i386/acpi-build.c arranges.
+//
+//   ASSIGN_OR_RETURN(X86AcpiTables acpi,
+//                    BuildX86AcpiTables({.num_vcpus = 2}));
+//   for (const AcpiGuestBlob& blob : acpi.direct_boot)
+//     RETURN_IF_ERROR(memory.Write(blob.address, blob.bytes));
+//   // or: RETURN_IF_ERROR(fw_cfg::AddAcpiFiles(*device, acpi.fw_cfg));
+//
+// The machine the tables describe:
+//
+//  - MADT: one enabled Processor Local APIC per vCPU (UID = APIC ID = index),
+//    the local APIC at 0xfee00000, PCAT_COMPAT (dual 8259s present), one I/O
+//    APIC (ID 0) at 0xfec00000 with GSI base 0, and the ISA overrides
+//    IRQ0 -> GSI2 (bus-conforming) and IRQ9 -> GSI9 (level, active high: the
+//    SCI), as QEMU declares those two.
+//  - FADT (6.3): a full (not hardware-reduced) x86 PC. HW_REDUCED_ACPI would
+//    make Linux skip the legacy PIC and PIT set-up
+//    (acpi_generic_reduced_hw_init); instead the FADT declares the minimum
+//    the specification requires of fixed hardware:
+//      SCI_INT 9; SMI_CMD 0 (no SMM: the machine is always in ACPI mode);
+//      PM1a_EVT_BLK at pm_io_base (4 bytes: PM1_STS, PM1_EN) and PM1a_CNT_BLK
+//      at pm_io_base + 4 (2 bytes), also as X_ System I/O addresses;
+//      no PM timer, GPE blocks, RESET_REG, C2/C3 (latencies 0x0fff);
+//      Flags: WBINVD | PROC_C1 | PWR_BUTTON | SLP_BUTTON (no fixed-feature
+//      buttons);
+//      IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 | VGA Not Present, plus
+//      CMOS RTC Not Present unless `cmos_rtc`;
+//      FIRMWARE_CTRL -> a FACS (it holds the Global Lock that Linux's fw_cfg
+//      driver takes around every access), DSDT and X_DSDT -> the DSDT.
+//    The VMM should back the PM1 ports with a small device: PM1_STS/PM1_EN
+//    read back what was written (write-1-to-clear for PM1_STS), and a write
+//    of SLP_EN (bit 13) with SLP_TYP (bits 10-12) = 0 to PM1a_CNT is the S5
+//    request (power off) that `\_S5` announces, as on QEMU's PIIX4/ICH9.
+//  - DSDT: \_SB_.COM1 (PNP0501, _UID 0, IO 0x3f8-0x3ff and IRQ 4: QEMU's
+//    serial-isa.c resources, without its _STA and with _UID 0) when `com1`;
+//    \_SB_.FWCF ("QEMU0002", _STA 0x0B, IO base..base+size-1, exactly QEMU's
+//    fw_cfg_add_acpi_dsdt) when `fw_cfg`; and \_S5_ = Package {0, 0, 0, 0}.
+//
+// Direct-boot placement (defaults): the RSDP at 0xe0000, where Linux's scan
+// of the BIOS area starts; the other tables from 0xe1000 (FACS, DSDT, FADT,
+// MADT, XSDT, each 8-byte aligned: 0x27c bytes with one vCPU, 0xa6c with
+// 255). Both lie in 0xa0000-0xfffff, which Linux never uses as
+// RAM whatever the E820 map says, and which our VMM's E820 marks reserved;
+// they stay clear of the GDT (0x500), the zero page (0x7000), the page tables
+// (0x9000-0xbfff), the command line (0x20000-0x2ffff) and the kernel (1 MiB).
+
+#ifndef ACPI_TABLES_X86_ACPI_H_
+#define ACPI_TABLES_X86_ACPI_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fw_cfg/standard_items.h"
+
+namespace acpi_tables {
+
+inline constexpr uint64_t kDefaultRsdpAddress = 0xe0000;
+inline constexpr uint64_t kDefaultTablesAddress = 0xe1000;
+inline constexpr uint16_t kDefaultPmIoBase = 0x600;  // as QEMU's ICH9
+inline constexpr uint8_t kX86SciIrq = 9;
+inline constexpr uint16_t kCom1IoBase = 0x3f8;
+inline constexpr uint8_t kCom1Irq = 4;
+
+// The fw_cfg file names QEMU uses.
+inline constexpr char kAcpiTablesFile[] = "etc/acpi/tables";
+inline constexpr char kAcpiRsdpFile[] = "etc/acpi/rsdp";
+inline constexpr char kTableLoaderFile[] = "etc/table-loader";
+
+// The fw_cfg device's I/O ports as the DSDT announces them. Linux's driver
+// needs the range to cover the control and data ports; QEMU declares 0x0c
+// bytes (0x510-0x51b) when the DMA register is there, 0x02 otherwise.
+struct FwCfgIoPorts {
+  uint16_t base = 0x510;
+  uint8_t size = 0x0c;
+};
+
+struct X86AcpiConfig {
+  // 1 to 255 (xAPIC IDs 0-254; 0xff is the broadcast ID).
+  uint32_t num_vcpus = 1;
+  // The machine's fw_cfg device, if it has one.
+  std::optional<FwCfgIoPorts> fw_cfg = FwCfgIoPorts{};
+  // A 16550 UART at 0x3f8, IRQ 4.
+  bool com1 = true;
+  // An MC146818 CMOS RTC at 0x70 (clears "CMOS RTC Not Present").
+  bool cmos_rtc = false;
+  // The PM1a event (4 ports) and control (2 ports) blocks, contiguous.
+  uint16_t pm_io_base = kDefaultPmIoBase;
+  // Direct boot only: the RSDP's address (16-byte aligned; in
+  // 0xe0000-0xfffff if the guest must find it without acpi_rsdp_addr) and
+  // the other tables' (64-byte aligned for the FACS, below 4 GiB).
+  uint64_t rsdp_address = kDefaultRsdpAddress;
+  uint64_t tables_address = kDefaultTablesAddress;
+};
+
+// One table at its guest-physical address.
+struct AcpiGuestBlob {
+  std::string name;  // the signature: "RSDP", "FACS", "DSDT", "FACP", ...
+  uint64_t address = 0;
+  std::vector<uint8_t> bytes;
+};
+
+struct X86AcpiTables {
+  // RSDP, FACS, DSDT, FACP, APIC, XSDT, in that order.
+  std::vector<AcpiGuestBlob> direct_boot;
+  // etc/acpi/tables (FACS, DSDT, FACP, APIC, XSDT at the same offsets from
+  // its start as the direct-boot tables from tables_address), etc/acpi/rsdp
+  // and etc/table-loader (padded to 4096 bytes, as QEMU does).
+  fw_cfg::AcpiFiles fw_cfg;
+};
+
+absl::StatusOr<X86AcpiTables> BuildX86AcpiTables(const X86AcpiConfig& config);
+
+// The DSDT alone, as BuildX86AcpiTables includes it.
+absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config);
+
+}  // namespace acpi_tables
+
+#endif  // ACPI_TABLES_X86_ACPI_H_
