@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "acpi_tables/x86_acpi.h"
 #include "base/status_macros.h"
+#include "vmm/devices/acpi_pm.h"
 #include "vmm/devices/i8042.h"
 #include "vmm/devices/serial.h"
 #include "vmm/kvm/kvm.h"

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "acpi_tables/x86_acpi.h"
 #include "base/status_macros.h"
 #include "fw_cfg/direct_boot.h"
 #include "fw_cfg/formats/e820.h"
@@ -26,6 +27,14 @@ uint64_t BelowFourGiB(uint64_t size) {
 }
 
 }  // namespace
+
+acpi_tables::X86AcpiConfig X86AcpiConfigFor(const VmmOptions& options,
+                                            bool has_fw_cfg) {
+  acpi_tables::X86AcpiConfig config;
+  config.num_vcpus = options.boot_cpus;
+  if (!has_fw_cfg) config.fw_cfg.reset();
+  return config;
+}
 
 std::vector<vm_memory::RegionLayout> RamLayout(Layout layout, uint64_t size) {
   if (layout == Layout::kArmVirt) {
@@ -87,6 +96,14 @@ absl::Status Machine::AddFwCfg(const VmmOptions& options) {
                    .publish_kernel = config.kernel,
                    .publish_initrd = config.initramfs,
                    .publish_cmdline = config.cmdline}));
+    }
+    if (config.acpi_table) {
+      // The same tables a direct boot gets, for firmware to install through
+      // QEMU's linker/loader files.
+      ASSIGN_OR_RETURN(
+          acpi_tables::X86AcpiTables acpi,
+          acpi_tables::BuildX86AcpiTables(X86AcpiConfigFor(options, true)));
+      RETURN_IF_ERROR(fw_cfg::AddAcpiFiles(device, std::move(acpi.fw_cfg)));
     }
     RETURN_IF_ERROR(fw_cfg::AddUserItems(device, config));
     return fw_cfg::AttachIoPorts(fw_cfg_, pio_);

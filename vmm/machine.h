@@ -9,8 +9,9 @@
 //
 // fw_cfg holds what QEMU's machine puts there: x86 keys 0x03 (RAM size),
 // 0x05/0x0f (CPUs), 0x04; arm key 0x05; `etc/e820` on x86 (e820=on); the
-// direct-boot keys for --kernel (kernel=, initramfs=, cmdline=); and the
-// user's items.
+// direct-boot keys for --kernel (kernel=, initramfs=, cmdline=); the ACPI
+// tables as QEMU's etc/acpi/* and etc/table-loader (acpi_table=, x86); and
+// the user's items.
 
 #ifndef VMM_MACHINE_H_
 #define VMM_MACHINE_H_
@@ -20,12 +21,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "acpi_tables/x86_acpi.h"
 #include "fw_cfg/fw_cfg.h"
 #include "vm-device/bus.h"
 #include "vm-memory/guest_memory.h"
 #include "vmm/options.h"
 
 namespace vmm {
+
+// The ACPI tables' description of the x86 machine the options make.
+acpi_tables::X86AcpiConfig X86AcpiConfigFor(const VmmOptions& options,
+                                            bool has_fw_cfg);
 
 // Guest RAM regions for a layout and size.
 std::vector<vm_memory::RegionLayout> RamLayout(Layout layout, uint64_t size);

@@ -48,7 +48,9 @@ TEST(Machine, X86HasFwCfgOnPorts) {
   Machine& m = **machine;
   EXPECT_EQ(ReadPort(m, 0x511, 1), 'Q');
   EXPECT_EQ(ReadPort(m, 0x514, 4), 0x554d4551u);
-  EXPECT_THAT(FileNames(m), ElementsAre("etc/e820", "opt/a"));
+  EXPECT_THAT(FileNames(m),
+              ElementsAre("etc/acpi/rsdp", "etc/acpi/tables", "etc/e820",
+                          "etc/table-loader", "opt/a"));
   // RAM size at key 3, as q35.
   uint8_t select[2] = {3, 0};
   m.pio().Write(0x510, select);
@@ -61,10 +63,16 @@ TEST(Machine, X86HasFwCfgOnPorts) {
 TEST(Machine, SwitchesAndDisable) {
   VmmOptions options;
   options.memory_size = 64 << 20;
-  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("e820=off");
+  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("e820=off,acpi_table=off");
   auto machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok());
   EXPECT_TRUE(FileNames(**machine).empty());
+  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("e820=off");
+  machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok());
+  EXPECT_THAT(
+      FileNames(**machine),
+      ElementsAre("etc/acpi/rsdp", "etc/acpi/tables", "etc/table-loader"));
 
   options.fw_cfg = *fw_cfg::ParseFwCfgConfig("disable");
   machine = Machine::Create(options);

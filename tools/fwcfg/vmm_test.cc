@@ -68,6 +68,8 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
 
   std::string ItemsConfig() const {
     return absl::StrFormat(
+        // No ACPI files: the listing below is the user's items and etc/e820.
+        "acpi_table=off,"
         "items=[name=opt/a,string=\"hello\":name=opt/medium,file=\"%s\":"
         "name=opt/big,file=\"%s\"]",
         medium_path_, big_path_);
