@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/testdata/bzimage.h"
 
 namespace {
 
@@ -28,30 +29,6 @@ std::string ReadAll(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-void Put16(std::string& b, size_t at, uint16_t v) {
-  b[at] = static_cast<char>(v);
-  b[at + 1] = static_cast<char>(v >> 8);
-}
-void Put32(std::string& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
-}
-
-// A bzImage (boot protocol 2.15, 64-bit entry) around `code`: one setup
-// sector after the boot sector, then the protected-mode part, whose offset
-// 0x200 is the 64-bit entry point.
-std::string MakeBzImage(const std::string& code) {
-  std::string image(1024 + 0x200, '\0');
-  image[0x1f1] = 1;                 // setup_sects
-  Put16(image, 0x1fe, 0xaa55);      // boot_flag
-  image[0x201] = 0x6a;              // header runs to 0x202 + 0x6a
-  Put32(image, 0x202, 0x53726448);  // "HdrS"
-  Put16(image, 0x206, 0x020f);      // protocol 2.15
-  Put32(image, 0x22c, 0x7fffffff);  // initrd_addr_max
-  Put16(image, 0x236, 0x0001);      // XLF_KERNEL_64
-  Put32(image, 0x238, 2048);        // cmdline_size
-  return image + code;
 }
 
 struct Result {
@@ -97,7 +74,8 @@ class KvmBootTest : public ::testing::Test {
     }
     dir_ = ::testing::TempDir();
     kernel_ = dir_ + "/tiny_bzImage";
-    std::ofstream(kernel_, std::ios::binary) << MakeBzImage(ReadAll(g_guest));
+    std::ofstream(kernel_, std::ios::binary)
+        << vmm::testing::MakeBzImage(ReadAll(g_guest));
   }
   std::string dir_;
   std::string kernel_;

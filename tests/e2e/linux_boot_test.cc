@@ -32,6 +32,7 @@
 
 #include "gtest/gtest.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/testdata/bzimage.h"
 
 namespace {
 
@@ -47,28 +48,6 @@ std::string ReadAll(const std::string& path) {
 
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
-}
-
-void Put16(std::string& b, size_t at, uint16_t v) {
-  b[at] = static_cast<char>(v);
-  b[at + 1] = static_cast<char>(v >> 8);
-}
-void Put32(std::string& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
-}
-
-// The same minimal bzImage wrapper as vmm/kvm_boot_test.cc.
-std::string MakeBzImage(const std::string& code) {
-  std::string image(1024 + 0x200, '\0');
-  image[0x1f1] = 1;
-  Put16(image, 0x1fe, 0xaa55);
-  image[0x201] = 0x6a;
-  Put32(image, 0x202, 0x53726448);
-  Put16(image, 0x206, 0x020f);
-  Put32(image, 0x22c, 0x7fffffff);
-  Put16(image, 0x236, 0x0001);
-  Put32(image, 0x238, 2048);
-  return image + code;
 }
 
 // Runs a program; returns its exit code, or -1 if it ran past `timeout`
@@ -116,7 +95,7 @@ struct KvmSpeed {
 KvmSpeed MeasureKvm(const std::string& dir) {
   const std::string kernel = dir + "/speed_probe_bzImage";
   const std::string console = dir + "/speed_probe_console";
-  WriteFile(kernel, MakeBzImage(ReadAll(g_probe)));
+  WriteFile(kernel, vmm::testing::MakeBzImage(ReadAll(g_probe)));
   WriteFile(console, "");
   std::map<char, Clock::time_point> seen;
   size_t length = 0;
