@@ -6,7 +6,10 @@
 // reports an error.
 //
 // Writes to read-only regions (ROM) are skipped and count as failures.
-// Bytes whose address would pass 2^64 - 1 count as failures; nothing wraps.
+// Addresses wrap modulo 2^64 as QEMU's hwaddr arithmetic does (a 4-byte
+// read to 0xfffffffffffffffe fails for its first two bytes and writes the
+// other two at guest address 0, observed on QEMU 7.2): the wrapped bytes
+// still land only in guest RAM.
 
 #ifndef FW_CFG_DMA_MEMORY_H_
 #define FW_CFG_DMA_MEMORY_H_

@@ -7,6 +7,7 @@
 // the default; Debian's QEMU 7.2 defaults to 128 MiB: key 0x03 reads
 // 0x08000000 without -m.)
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -181,13 +182,25 @@ TEST(Dma, DescriptorStraddlingTheEndOfRamGetsTheErrorInItsControlWord) {
   EXPECT_EQ(m.inb(0x511), 'Q');  // No selection or transfer happened.
 }
 
-TEST(Dma, DestinationWrappingPast2To64Fails) {
+TEST(Dma, DestinationWrappingPast2To64WrapsLikeQemu) {
   X86Machine m;
-  m.WriteDescriptor(kDesc, 0x0000000a, 4, 0xfffffffffffffffe);  // QEMU: error
+  // QEMU: a 4-byte read of key 0 to 0xfffffffffffffffe fails ("QE" has no
+  // RAM to land in) and "MU" lands at guest address 0: its address
+  // arithmetic wraps. `read 0x0 4` -> 0x4d557777 after writing 0x77777777.
+  m.WriteRam(0, {0x77, 0x77, 0x77, 0x77});
+  m.WriteDescriptor(kDesc, 0x0000000a, 4, 0xfffffffffffffffe);
   m.StartDma(kDesc);
   EXPECT_EQ(m.DescriptorControl(kDesc), 1u);
-  // No byte wrapped around to address 0.
-  EXPECT_THAT(m.ReadRam(0, 2), ElementsAre(0, 0));
+  EXPECT_THAT(m.ReadRam(0, 4), ElementsAre('M', 'U', 0x77, 0x77));
+  // A zero-fill that wraps (invalid key, 0x18 bytes from 2^64 - 8) clears
+  // the first 16 bytes of RAM, as QEMU does.
+  m.WriteRam(0, std::vector<uint8_t>(32, 0x77));
+  m.WriteDescriptor(kDesc, 0x001a000a, 0x18, 0xfffffffffffffff8);
+  m.StartDma(kDesc);
+  EXPECT_EQ(m.DescriptorControl(kDesc), 1u);
+  std::vector<uint8_t> expected(32, 0x77);
+  std::fill(expected.begin(), expected.begin() + 16, 0);
+  EXPECT_EQ(m.ReadRam(0, 32), expected);
 }
 
 TEST(Dma, LengthsNear2To32) {

@@ -69,6 +69,17 @@ int Width(std::string_view command) {
 }  // namespace
 
 bool ParseQtestNumber(std::string_view word, uint64_t* value) {
+  // A leading minus negates modulo 2^64, as strtoull (and so QEMU) does:
+  // `writeq ADDR -2` writes 0xfffffffffffffffe.
+  if (!word.empty() && word[0] == '-') {
+    uint64_t magnitude;
+    if (!ParseQtestNumber(word.substr(1), &magnitude) ||
+        (word.size() > 1 && word[1] == '-')) {
+      return false;
+    }
+    *value = ~magnitude + 1;
+    return true;
+  }
   if (word.empty()) return false;
   int base = 10;
   if (word.size() > 2 && word[0] == '0' && (word[1] == 'x' || word[1] == 'X')) {

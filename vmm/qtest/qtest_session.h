@@ -64,7 +64,8 @@ class QtestSession {
 };
 
 // Parses a qtest number: 0x/0X hex, leading-0 octal, or decimal, the whole
-// word, at most 2^64 - 1. (QEMU's qemu_strtou64 with base 0.)
+// word, at most 2^64 - 1, optionally negated with a leading '-' (modulo
+// 2^64). (QEMU's qemu_strtou64 with base 0.)
 bool ParseQtestNumber(std::string_view word, uint64_t* value);
 
 }  // namespace vmm

@@ -125,8 +125,13 @@ TEST(QtestNumber, Syntax) {
   EXPECT_EQ(v, 0u);
   EXPECT_TRUE(ParseQtestNumber("0xffffffffffffffff", &v));
   EXPECT_EQ(v, ~uint64_t{0});
-  for (const char* bad : {"", "0x", "08", "1a", "-1", "0x10000000000000000",
-                          "18446744073709551616", " 1"}) {
+  EXPECT_TRUE(ParseQtestNumber("-2", &v));
+  EXPECT_EQ(v, ~uint64_t{0} - 1);
+  EXPECT_TRUE(ParseQtestNumber("-0x10", &v));
+  EXPECT_EQ(v, ~uint64_t{0} - 15);
+  for (const char* bad :
+       {"", "0x", "08", "1a", "-", "--1", "0x10000000000000000",
+        "18446744073709551616", " 1"}) {
     EXPECT_FALSE(ParseQtestNumber(bad, &v)) << bad;
   }
 }
