@@ -71,40 +71,24 @@ absl::Status GuestMemory::CheckRange(GuestAddress address, uint64_t length,
         "guest range at %s of 0x%x bytes overflows the 64-bit address space",
         address.ToString(), length));
   }
-  GuestAddress cursor = address;
-  uint64_t remaining = length;
-  while (true) {
-    const MemoryRegion* region = FindRegion(cursor);
-    if (region == nullptr) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "guest range at %s of 0x%x bytes is not guest memory: %s is "
-          "unmapped",
-          address.ToString(), length, cursor.ToString()));
-    }
-    if (for_write && region->read_only()) {
-      return absl::PermissionDeniedError(absl::StrFormat(
-          "guest range at %s of 0x%x bytes touches read-only memory at %s",
-          address.ToString(), length, cursor.ToString()));
-    }
-    const uint64_t available = region->last().raw() - cursor.raw() + 1;
-    if (remaining <= available) return absl::OkStatus();
-    remaining -= available;
-    // The region ends before the range does, so last() + 1 cannot overflow.
-    cursor = GuestAddress(region->last().raw() + 1);
-  }
-}
-
-template <typename Fn>
-void GuestMemory::ForEachPiece(GuestAddress address, uint64_t length,
-                               Fn fn) const {
-  while (length > 0) {
-    const MemoryRegion* region = FindRegion(address);
-    const uint64_t offset = address.raw() - region->start().raw();
-    const uint64_t piece = std::min(length, region->size() - offset);
-    fn(region->host_address() + offset, piece);
-    length -= piece;
-    if (length > 0) address = GuestAddress(address.raw() + piece);
-  }
+  // Report the first segment that is not (writable) guest memory.
+  absl::Status status;
+  VisitRange(address, length,
+             [&](GuestAddress start, uint64_t, uint8_t* host, bool read_only) {
+               if (!status.ok()) return;
+               if (host == nullptr) {
+                 status = absl::OutOfRangeError(absl::StrFormat(
+                     "guest range at %s of 0x%x bytes is not guest memory: %s "
+                     "is unmapped",
+                     address.ToString(), length, start.ToString()));
+               } else if (for_write && read_only) {
+                 status = absl::PermissionDeniedError(absl::StrFormat(
+                     "guest range at %s of 0x%x bytes touches read-only "
+                     "memory at %s",
+                     address.ToString(), length, start.ToString()));
+               }
+             });
+  return status;
 }
 
 uint64_t GuestMemory::VisitRange(GuestAddress address, uint64_t length,
@@ -152,10 +136,11 @@ absl::Status GuestMemory::Read(GuestAddress address,
                                absl::Span<uint8_t> destination) const {
   RETURN_IF_ERROR(CheckRange(address, destination.size(), false));
   uint8_t* out = destination.data();
-  ForEachPiece(address, destination.size(), [&](uint8_t* host, uint64_t n) {
-    std::memcpy(out, host, n);
-    out += n;
-  });
+  VisitRange(address, destination.size(),
+             [&](GuestAddress, uint64_t n, uint8_t* host, bool) {
+               std::memcpy(out, host, n);
+               out += n;
+             });
   return absl::OkStatus();
 }
 
@@ -163,18 +148,21 @@ absl::Status GuestMemory::Write(GuestAddress address,
                                 absl::Span<const uint8_t> source) const {
   RETURN_IF_ERROR(CheckRange(address, source.size(), true));
   const uint8_t* in = source.data();
-  ForEachPiece(address, source.size(), [&](uint8_t* host, uint64_t n) {
-    std::memcpy(host, in, n);
-    in += n;
-  });
+  VisitRange(address, source.size(),
+             [&](GuestAddress, uint64_t n, uint8_t* host, bool) {
+               std::memcpy(host, in, n);
+               in += n;
+             });
   return absl::OkStatus();
 }
 
 absl::Status GuestMemory::Fill(GuestAddress address, uint64_t length,
                                uint8_t value) const {
   RETURN_IF_ERROR(CheckRange(address, length, true));
-  ForEachPiece(address, length,
-               [&](uint8_t* host, uint64_t n) { std::memset(host, value, n); });
+  VisitRange(address, length,
+             [&](GuestAddress, uint64_t n, uint8_t* host, bool) {
+               std::memset(host, value, n);
+             });
   return absl::OkStatus();
 }
 

@@ -132,11 +132,6 @@ class GuestMemory {
   absl::Status CheckRange(GuestAddress address, uint64_t length,
                           bool for_write) const;
 
-  // Calls fn(host_pointer, piece_length) for each piece of a range that
-  // CheckRange accepted, split at region boundaries, in address order.
-  template <typename Fn>
-  void ForEachPiece(GuestAddress address, uint64_t length, Fn fn) const;
-
   template <typename T, std::endian order>
   absl::StatusOr<T> ReadInt(GuestAddress address) const;
   template <typename T, std::endian order>
