@@ -1,15 +1,11 @@
 #include "vmm/x86/linux_loader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "base/byte_order.h"
+#include "base/regular_file.h"
 #include "base/status_macros.h"
 
 namespace vmm {
@@ -41,34 +37,16 @@ constexpr uint16_t kMinProtocol = 0x020c;  // 2.12: XLF_KERNEL_64
 constexpr uint16_t kXlfKernel64 = 0x0001;
 constexpr uint8_t kLoaderTypeUndefined = 0xff;
 
+// The whole of a regular file; errors say which input it is.
 absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path,
                                               const char* what) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    return absl::NotFoundError(
-        absl::StrFormat("%s %s: %s", what, path, std::strerror(errno)));
+  absl::StatusOr<base::RegularFile> file = base::ReadRegularFile(path);
+  if (!file.ok()) {
+    return absl::Status(
+        file.status().code(),
+        absl::StrFormat("%s: %s", what, file.status().message()));
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s %s is not a regular file", what, path));
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = pread(fd, bytes.data() + done, bytes.size() - done,
-                            static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return absl::DataLossError(
-          absl::StrFormat("reading %s %s failed", what, path));
-    }
-    done += static_cast<size_t>(n);
-  }
-  close(fd);
-  return bytes;
+  return std::move(file->bytes);
 }
 
 absl::Status WriteGuest(const vm_memory::GuestMemory& memory, uint64_t address,
