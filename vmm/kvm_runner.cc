@@ -126,7 +126,7 @@ void RunVcpu(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
   }
 }
 
-absl::StatusOr<std::vector<kvm_cpuid_entry2>> CpuidFor(
+std::vector<kvm_cpuid_entry2> CpuidFor(
     const std::vector<kvm_cpuid_entry2>& supported, uint32_t vcpu_id) {
   std::vector<kvm_cpuid_entry2> cpuid = supported;
   for (kvm_cpuid_entry2& entry : cpuid) {
@@ -203,9 +203,7 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   std::vector<std::unique_ptr<KvmVcpu>> vcpus;
   for (uint32_t id = 0; id < options.boot_cpus; ++id) {
     ASSIGN_OR_RETURN(std::unique_ptr<KvmVcpu> vcpu, vm->CreateVcpu(id));
-    ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid,
-                     CpuidFor(supported, id));
-    RETURN_IF_ERROR(vcpu->SetCpuid(cpuid));
+    RETURN_IF_ERROR(vcpu->SetCpuid(CpuidFor(supported, id)));
     if (id == 0) {
       ASSIGN_OR_RETURN(kvm_sregs sregs, vcpu->GetSregs());
       ApplyLongModeSregs(sregs);
