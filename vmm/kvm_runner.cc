@@ -140,6 +140,23 @@ std::vector<kvm_cpuid_entry2> CpuidFor(
   return cpuid;
 }
 
+// Set by SIGINT/SIGTERM; the main thread ends the run when it sees it.
+std::atomic<int> g_stop_signal{0};
+
+// The registers that say where a vCPU was, for a run that ended in error.
+std::string DescribeVcpu(const KvmVcpu& vcpu) {
+  absl::StatusOr<kvm_regs> regs = vcpu.GetRegs();
+  absl::StatusOr<kvm_sregs> sregs = vcpu.GetSregs();
+  if (!regs.ok() || !sregs.ok()) {
+    return absl::StrFormat("vCPU %d: registers unavailable", vcpu.id());
+  }
+  return absl::StrFormat(
+      "vCPU %d: rip=0x%x rsp=0x%x rflags=0x%x cs=0x%x cr0=0x%x cr2=0x%x "
+      "cr3=0x%x cr4=0x%x efer=0x%x",
+      vcpu.id(), regs->rip, regs->rsp, regs->rflags, sregs->cs.selector,
+      sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4, sregs->efer);
+}
+
 }  // namespace
 
 absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
@@ -191,12 +208,33 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
       std::make_shared<I8042>([&outcome] { outcome.Finish(absl::OkStatus()); });
   RETURN_IF_ERROR(machine.pio().Insert(i8042, I8042::kDataPort, 5));
 
+  // ACPI: the fixed PM1 block (S5 powers off) and the tables in the BIOS
+  // area, which the E820 map reserves. The DSDT announces fw_cfg only when
+  // the machine has it: without ACPI, Debian's qemu_fw_cfg never finds it.
+  const acpi_tables::X86AcpiConfig acpi_config =
+      X86AcpiConfigFor(options, machine.fw_cfg() != nullptr);
+  auto acpi_pm = std::make_shared<AcpiPm>(
+      [&outcome] { outcome.Finish(absl::OkStatus()); });
+  RETURN_IF_ERROR(
+      machine.pio().Insert(acpi_pm, acpi_config.pm_io_base, AcpiPm::kSize));
+  ASSIGN_OR_RETURN(acpi_tables::X86AcpiTables acpi,
+                   acpi_tables::BuildX86AcpiTables(acpi_config));
+  for (const acpi_tables::AcpiGuestBlob& blob : acpi.direct_boot) {
+    absl::Status written = machine.memory().Write(
+        vm_memory::GuestAddress(blob.address), blob.bytes);
+    if (!written.ok()) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "ACPI %s at 0x%x: %s", blob.name, blob.address, written.message()));
+    }
+  }
+
   ASSIGN_OR_RETURN(
       LinuxEntry entry,
       LoadLinux(machine.memory(), {.kernel_path = *options.kernel,
                                    .initrd_path = options.initramfs,
                                    .cmdline = options.cmdline,
-                                   .e820 = GuestE820(machine.memory())}));
+                                   .e820 = GuestE820(machine.memory()),
+                                   .rsdp_address = acpi_config.rsdp_address}));
 
   ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> supported,
                    kvm->SupportedCpuid());
@@ -220,6 +258,10 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   struct sigaction kick {};
   kick.sa_handler = [](int) {};
   sigaction(kKickSignal, &kick, nullptr);  // No SA_RESTART: KVM_RUN -> EINTR.
+  struct sigaction stop {};
+  stop.sa_handler = [](int signal) { g_stop_signal.store(signal); };
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
 
   std::vector<std::thread> threads;
   for (auto& vcpu : vcpus) {
@@ -228,14 +270,31 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   }
   // Whoever ends the run, wake the others so they see it: immediate_exit
   // makes a KVM_RUN that starts after the kick return at once.
-  while (!outcome.done()) usleep(10000);
+  while (!outcome.done()) {
+    if (const int signal = g_stop_signal.load(); signal != 0) {
+      outcome.Finish(absl::AbortedError(
+          absl::StrFormat("stopped by signal %d (%s)", signal,
+                          signal == SIGINT ? "SIGINT" : "SIGTERM")));
+    }
+    usleep(10000);
+  }
   for (auto& vcpu : vcpus) vcpu->run()->immediate_exit = 1;
   for (auto& thread : threads)
     pthread_kill(thread.native_handle(), kKickSignal);
   for (auto& thread : threads) thread.join();
   if (console != nullptr) std::fflush(console);
   if (console != nullptr && console != stdout) std::fclose(console);
-  return outcome.status();
+  absl::Status status = outcome.status();
+  if (!status.ok()) {
+    // Where the guest was: the first thing to look at after a triple fault,
+    // a KVM error or a guest stopped because it hung.
+    for (const auto& vcpu : vcpus) {
+      status = absl::Status(
+          status.code(),
+          absl::StrFormat("%s\n  %s", status.message(), DescribeVcpu(*vcpu)));
+    }
+  }
+  return status;
 }
 
 }  // namespace vmm

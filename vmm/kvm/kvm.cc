@@ -14,7 +14,7 @@
 namespace vmm {
 namespace {
 
-// Linux's uapi headers declare kvm_cpuid2 and kvm_msrs with
+// Linux's uapi headers declare kvm_cpuid2, kvm_msrs and kvm_irq_routing with
 // __DECLARE_FLEX_ARRAY, which in C++ adds a byte-sized member: sizeof grows
 // from 8 to 12 and the ioctl numbers built from it are wrong (the kernel
 // answers EINVAL). Build those numbers, and the buffers, from the 8-byte
@@ -27,6 +27,7 @@ static_assert(sizeof(ListHeader) == 8);
 constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, ListHeader);
 constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, ListHeader);
 constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, ListHeader);
+constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, ListHeader);
 
 // A ListHeader followed by `entries`, as one buffer.
 template <typename Entry>
@@ -38,6 +39,35 @@ std::vector<uint8_t> ListBuffer(const Entry* entries, size_t count) {
     std::memcpy(buffer.data() + sizeof(header), entries, count * sizeof(Entry));
   }
   return buffer;
+}
+
+kvm_irq_routing_entry IrqchipRoute(uint32_t gsi, uint32_t chip, uint32_t pin) {
+  kvm_irq_routing_entry entry{};
+  entry.gsi = gsi;
+  entry.type = KVM_IRQ_ROUTING_IRQCHIP;
+  entry.u.irqchip.irqchip = chip;
+  entry.u.irqchip.pin = pin;
+  return entry;
+}
+
+// The GSI routing of QEMU's PC machines (kvm_pc_setup_irq_routing): ISA IRQs
+// 0-15 reach the 8259s (IRQ 2 is the cascade), and the I/O APIC's 24 pins
+// take GSI n on pin n, except that the PIT's IRQ 0 arrives on pin 2. KVM's
+// default routing puts IRQ 0 on pin 0, which would contradict the MADT's
+// IRQ0 -> GSI2 override and leave Linux's timer check without interrupts.
+std::vector<kvm_irq_routing_entry> PcIrqRouting() {
+  std::vector<kvm_irq_routing_entry> routes;
+  for (uint32_t irq = 0; irq < 16; ++irq) {
+    if (irq == 2) continue;
+    routes.push_back(irq < 8
+                         ? IrqchipRoute(irq, KVM_IRQCHIP_PIC_MASTER, irq)
+                         : IrqchipRoute(irq, KVM_IRQCHIP_PIC_SLAVE, irq - 8));
+  }
+  for (uint32_t gsi = 0; gsi < 24; ++gsi) {
+    if (gsi == 2) continue;
+    routes.push_back(IrqchipRoute(gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi));
+  }
+  return routes;
 }
 
 absl::Status IoctlError(const char* call) {
@@ -123,6 +153,10 @@ absl::Status KvmVm::CreateX86Irqchip() {
   }
   if (ioctl(fd_, KVM_CREATE_IRQCHIP, 0) < 0)
     return IoctlError("KVM_CREATE_IRQCHIP");
+  const std::vector<kvm_irq_routing_entry> routes = PcIrqRouting();
+  std::vector<uint8_t> routing = ListBuffer(routes.data(), routes.size());
+  if (ioctl(fd_, kSetGsiRouting, routing.data()) < 0)
+    return IoctlError("KVM_SET_GSI_ROUTING");
   kvm_pit_config pit{};
   pit.flags = KVM_PIT_SPEAKER_DUMMY;
   if (ioctl(fd_, KVM_CREATE_PIT2, &pit) < 0)
