@@ -1,5 +1,7 @@
 #include "vmm/machine.h"
 
+#include <fstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -24,6 +26,15 @@ constexpr uint64_t kArmVirtRamBase = 0x40000000;
 // RAM below 4 GiB on the x86 layout.
 uint64_t BelowFourGiB(uint64_t size) {
   return size >= kQ35LowMemLimit ? kQ35LowMemSplit : size;
+}
+
+// Whether the file starts with the ELF magic; unreadable files are left for
+// the kernel loader to report.
+bool IsElfFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  char magic[4] = {};
+  return file.read(magic, sizeof(magic)) && magic[0] == 0x7f &&
+         magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
 }  // namespace
@@ -86,8 +97,15 @@ absl::Status Machine::AddFwCfg(const VmmOptions& options) {
       }
       RETURN_IF_ERROR(fw_cfg::AddE820File(device, entries));
     }
-    if (options.kernel &&
-        (config.kernel || config.initramfs || config.cmdline)) {
+    const bool direct_boot_keys =
+        options.kernel && (config.kernel || config.initramfs || config.cmdline);
+    if (direct_boot_keys && IsElfFile(*options.kernel)) {
+      // QEMU's keys 0x07-0x18 describe a bzImage (its setup header and
+      // protected-mode part); an ELF vmlinux has neither.
+      warnings_.push_back(
+          "--fw-cfg-config: kernel=, initramfs= and cmdline= publish nothing "
+          "for an ELF vmlinux; only a bzImage has the direct-boot keys");
+    } else if (direct_boot_keys) {
       RETURN_IF_ERROR(fw_cfg::AddX86DirectBoot(
           device, {.kernel_path = *options.kernel,
                    .initrd_path = options.initramfs,

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,8 @@ class Machine {
   }
   vm_device::PioBus& pio() { return pio_; }
   vm_device::MmioBus& mmio() { return mmio_; }
+  // What the user should know about the machine built (printed by main).
+  const std::vector<std::string>& warnings() const { return warnings_; }
   // Null when fw_cfg is disabled or not built in.
   const std::shared_ptr<fw_cfg::FwCfg>& fw_cfg() const { return fw_cfg_; }
 
@@ -58,6 +61,7 @@ class Machine {
   vm_device::PioBus pio_;
   vm_device::MmioBus mmio_;
   std::shared_ptr<fw_cfg::FwCfg> fw_cfg_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace vmm

@@ -1,5 +1,6 @@
 #include "vmm/machine.h"
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,31 @@ TEST(RamLayout, FollowsQ35AndVirt) {
   EXPECT_EQ(just_below.size(), 1u);
   auto arm = RamLayout(Layout::kArmVirt, 256 << 20);
   EXPECT_EQ(arm[0].start.raw(), 0x40000000u);
+}
+
+TEST(Machine, ElfKernelPublishesNoDirectBootKeysAndSaysSo) {
+  const std::string path = ::testing::TempDir() + "/vmlinux";
+  std::ofstream(path, std::ios::binary) << std::string(
+                                               "\x7f"
+                                               "ELF",
+                                               4)
+                                        << std::string(60, '\0');
+  VmmOptions options;
+  options.memory_size = 256 << 20;
+  options.kernel = path;
+  options.cmdline = "console=ttyS0";
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  Machine& m = **machine;
+  ASSERT_EQ(m.warnings().size(), 1u);
+  EXPECT_NE(m.warnings()[0].find("ELF vmlinux"), std::string::npos);
+  // FW_CFG_KERNEL_SIZE (0x08) and FW_CFG_CMDLINE_SIZE (0x14) stay unset:
+  // selecting them reads zeros.
+  for (uint16_t key : {0x08, 0x14}) {
+    uint8_t key_bytes[2] = {static_cast<uint8_t>(key), 0};
+    m.pio().Write(0x510, key_bytes);
+    EXPECT_EQ(ReadPort(m, 0x511, 1), 0u) << "key " << key;
+  }
 }
 
 TEST(Machine, X86HasFwCfgOnPorts) {

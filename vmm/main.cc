@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<vmm::Machine>> machine =
       vmm::Machine::Create(*options);
   if (!machine.ok()) return Fail(1, machine.status());
+  for (const std::string& warning : (*machine)->warnings()) {
+    std::fprintf(stderr, "vmm: warning: %s\n", warning.c_str());
+  }
   if (options->qtest) return RunQtest(**machine, *options->qtest);
   absl::Status status = vmm::RunOnKvm(**machine, *options);
   return status.ok() ? 0 : Fail(1, status);

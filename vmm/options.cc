@@ -197,7 +197,8 @@ std::string VmmUsage() {
 
 A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
 
-  --kernel PATH          Linux bzImage to boot
+  --kernel PATH          Linux kernel to boot: a bzImage, or an ELF vmlinux
+                         (entered directly, without the decompressor)
   --initramfs PATH       initramfs for the kernel
   --cmdline TEXT         kernel command line
   --memory size=SIZE     guest RAM, e.g. 512M or 2G (default 512M)

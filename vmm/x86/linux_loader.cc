@@ -7,6 +7,7 @@
 #include "base/byte_order.h"
 #include "base/regular_file.h"
 #include "base/status_macros.h"
+#include "vmm/x86/elf_kernel.h"
 
 namespace vmm {
 namespace {
@@ -25,6 +26,7 @@ constexpr size_t kRamdiskSize = 0x21c;
 constexpr size_t kCmdLinePtr = 0x228;
 constexpr size_t kInitrdAddrMax = 0x22c;
 constexpr size_t kXLoadFlags = 0x236;
+constexpr size_t kKernelAlignment = 0x230;
 constexpr size_t kCmdlineSize = 0x238;
 // boot_params fields outside the setup header.
 constexpr size_t kAcpiRsdpAddr = 0x070;
@@ -36,6 +38,12 @@ constexpr size_t kZeroPageSize = 4096;
 constexpr uint16_t kMinProtocol = 0x020c;  // 2.12: XLF_KERNEL_64
 constexpr uint16_t kXlfKernel64 = 0x0001;
 constexpr uint8_t kLoaderTypeUndefined = 0xff;
+// The setup header written for an ELF vmlinux, which has none: protocol 2.15,
+// x86's COMMAND_LINE_SIZE (2048, with the NUL) and the traditional initrd
+// ceiling.
+constexpr uint16_t kElfProtocol = 0x020f;
+constexpr uint32_t kElfCmdlineLimit = 2047;
+constexpr uint32_t kElfInitrdAddrMax = 0x37ffffff;
 
 // The whole of a regular file; errors say which input it is.
 absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path,
@@ -102,23 +110,36 @@ void ApplyLongModeSregs(kvm_sregs& sregs) {
   sregs.gdt.base = kGdtAddress;
   sregs.gdt.limit = 3 * 8 - 1;
   sregs.cr3 = kPml4Address;
-  sregs.cr4 |= 0x20;        // PAE
-  sregs.cr0 |= 0x80000001;  // PG | PE
-  sregs.efer |= 0x500;      // LME | LMA
+  sregs.cr4 |= 0x20;  // PAE
+  // PG | PE, and caches on: the reset value has CD and NW set.
+  sregs.cr0 = (sregs.cr0 | 0x80000001) & ~uint64_t{0x60000000};
+  sregs.efer |= 0x500;  // LME | LMA
 }
 
-absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
-                                     const LinuxBootRequest& request) {
-  ASSIGN_OR_RETURN(std::vector<uint8_t> image,
-                   ReadFile(request.kernel_path, "kernel"));
+namespace {
+
+// What the zero page and the entry need from the kernel image.
+struct LoadedKernel {
+  std::vector<uint8_t> zero_page;  // the setup header filled in
+  uint64_t entry = 0;
+  uint64_t end = 0;  // one past the kernel's last byte in guest RAM
+  uint32_t cmdline_limit = 0;
+  uint64_t initrd_addr_max = 0;
+};
+
+// A bzImage: the protected-mode kernel at 1 MiB, entered at its 64-bit entry
+// (+0x200); the zero page starts as the image's setup header.
+absl::StatusOr<LoadedKernel> LoadBzImage(const vm_memory::GuestMemory& memory,
+                                         absl::Span<const uint8_t> image,
+                                         const std::string& path) {
   auto bad = [&](const std::string& why) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("kernel %s: %s", request.kernel_path, why));
+        absl::StrFormat("kernel %s: %s", path, why));
   };
   if (image.size() < 0x250 ||
       base::LoadLe32(image.data() + kHeaderMagic) != 0x53726448 ||
       base::LoadLe16(image.data() + kBootFlag) != 0xaa55) {
-    return bad("not a bzImage (no HdrS boot header)");
+    return bad("neither a bzImage (no HdrS boot header) nor an ELF vmlinux");
   }
   const uint16_t version = base::LoadLe16(image.data() + kVersion);
   if (version < kMinProtocol ||
@@ -132,22 +153,72 @@ absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
   const uint64_t setup_size = (setup_sects + 1) * 512;
   if (setup_size >= image.size()) return bad("setup is larger than the file");
 
-  // Protected-mode kernel at 1 MiB.
-  RETURN_IF_ERROR(WriteGuest(memory, kKernelAddress,
-                             absl::MakeConstSpan(image).subspan(setup_size),
-                             "kernel"));
-
-  // Zero page: the image's setup header, then our fields.
-  std::vector<uint8_t> zero_page(kZeroPageSize, 0);
+  RETURN_IF_ERROR(
+      WriteGuest(memory, kKernelAddress, image.subspan(setup_size), "kernel"));
+  LoadedKernel kernel;
+  kernel.zero_page.assign(kZeroPageSize, 0);
   const size_t header_end = std::min<size_t>(
       0x202 + image[0x201], std::min<size_t>(image.size(), kZeroPageSize));
-  std::memcpy(zero_page.data() + kSetupSects, image.data() + kSetupSects,
+  std::memcpy(kernel.zero_page.data() + kSetupSects, image.data() + kSetupSects,
               header_end - kSetupSects);
+  kernel.entry = kKernelAddress + 0x200;  // startup_64
+  kernel.end = kKernelAddress + (image.size() - setup_size);
+  kernel.cmdline_limit = base::LoadLe32(image.data() + kCmdlineSize);
+  kernel.initrd_addr_max = base::LoadLe32(image.data() + kInitrdAddrMax);
+  return kernel;
+}
+
+// An ELF vmlinux: its segments where it asks, and a setup header of our own,
+// as Firecracker writes one.
+absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
+                                         absl::Span<const uint8_t> image,
+                                         const std::string& path) {
+  absl::StatusOr<ElfKernel> elf = LoadElfKernel(memory, image);
+  if (!elf.ok()) {
+    return absl::Status(
+        elf.status().code(),
+        absl::StrFormat("kernel %s: %s", path, elf.status().message()));
+  }
+  if (elf->start < kKernelAddress) {
+    // Below 1 MiB lie the zero page, page tables, command line and ACPI.
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "kernel %s: a segment starts at 0x%x, below 1 MiB", path, elf->start));
+  }
+  LoadedKernel kernel;
+  kernel.zero_page.assign(kZeroPageSize, 0);
+  base::StoreLe16(kernel.zero_page.data() + kBootFlag, 0xaa55);
+  base::StoreLe32(kernel.zero_page.data() + kHeaderMagic, 0x53726448);
+  base::StoreLe16(kernel.zero_page.data() + kVersion, kElfProtocol);
+  base::StoreLe32(kernel.zero_page.data() + kKernelAlignment, 0x1000000);
+  kernel.entry = elf->entry;
+  kernel.end = elf->end;
+  kernel.cmdline_limit = kElfCmdlineLimit;
+  kernel.initrd_addr_max = kElfInitrdAddrMax;
+  base::StoreLe32(kernel.zero_page.data() + kCmdlineSize, kElfCmdlineLimit);
+  base::StoreLe32(kernel.zero_page.data() + kInitrdAddrMax, kElfInitrdAddrMax);
+  return kernel;
+}
+
+}  // namespace
+
+absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
+                                     const LinuxBootRequest& request) {
+  ASSIGN_OR_RETURN(std::vector<uint8_t> image,
+                   ReadFile(request.kernel_path, "kernel"));
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("kernel %s: %s", request.kernel_path, why));
+  };
+  ASSIGN_OR_RETURN(LoadedKernel kernel,
+                   IsElf(image)
+                       ? LoadVmlinux(memory, image, request.kernel_path)
+                       : LoadBzImage(memory, image, request.kernel_path));
+  std::vector<uint8_t>& zero_page = kernel.zero_page;
   zero_page[kTypeOfLoader] = kLoaderTypeUndefined;
   zero_page[kLoadFlags] |= 0x01;  // LOADED_HIGH
 
   // Command line (with its NUL), within the kernel's limit.
-  const uint32_t cmdline_limit = base::LoadLe32(image.data() + kCmdlineSize);
+  const uint32_t cmdline_limit = kernel.cmdline_limit;
   if (request.cmdline.size() > cmdline_limit ||
       request.cmdline.size() >= kCmdlineMax) {
     return bad(
@@ -163,10 +234,10 @@ absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
   if (request.initrd_path) {
     ASSIGN_OR_RETURN(std::vector<uint8_t> initrd,
                      ReadFile(*request.initrd_path, "initramfs"));
-    uint64_t top = base::LoadLe32(image.data() + kInitrdAddrMax) + uint64_t{1};
+    uint64_t top = kernel.initrd_addr_max + 1;
     const vm_memory::MemoryRegion& low = *memory.regions().front();
     top = std::min(top, low.last().raw() + 1);
-    const uint64_t kernel_end = kKernelAddress + (image.size() - setup_size);
+    const uint64_t kernel_end = kernel.end;
     if (initrd.size() > top ||
         ((top - initrd.size()) & ~uint64_t{0xfff}) < kernel_end) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -193,7 +264,7 @@ absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
   RETURN_IF_ERROR(WriteGdt(memory));
 
   LinuxEntry entry{};
-  entry.regs.rip = kKernelAddress + 0x200;  // startup_64
+  entry.regs.rip = kernel.entry;
   entry.regs.rsi = kZeroPageAddress;
   entry.regs.rflags = 0x2;
   entry.regs.rsp = entry.regs.rbp = 0x8ff0;
