@@ -3,7 +3,8 @@
 #
 #   tools/test_guest/build.sh OUTDIR
 #
-# Produces OUTDIR/vmlinuz, OUTDIR/initramfs.cpio.gz and OUTDIR/manifest.txt.
+# Produces OUTDIR/vmlinuz, OUTDIR/vmlinux (the ELF kernel inside vmlinuz),
+# OUTDIR/initramfs.cpio.gz and OUTDIR/manifest.txt.
 # The .deb files are downloaded with `apt-get download` (works as any user;
 # run `apt-get update` once beforehand) into OUTDIR/cache/ and reused on later
 # runs; they are unpacked with `dpkg-deb -x`, never installed. Running it
@@ -31,7 +32,7 @@ umask 022
 # Fixed timestamp for everything in the archive, so rebuilds are identical.
 EPOCH=${SOURCE_DATE_EPOCH:-946684800}  # 2000-01-01
 
-for tool in apt-get apt-cache dpkg-deb dpkg gzip sha256sum find sort; do
+for tool in apt-get apt-cache dpkg-deb dpkg gzip xz od sha256sum find sort; do
   command -v "$tool" >/dev/null || die "'$tool' not found (this script expects Debian)"
 done
 [[ "$(dpkg --print-architecture)" == amd64 ]] ||
@@ -200,6 +201,29 @@ mv -f "$INITRAMFS_TMP" "$OUTDIR/initramfs.cpio.gz"
 cp -f "$VMLINUZ" "$OUTDIR/vmlinuz.tmp"
 mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
 
+# The ELF vmlinux inside the bzImage: the setup header's payload_offset
+# (0x248, from the protected-mode part) and payload_length (0x24c) delimit
+# the compressed kernel. Booting it skips the decompressor, most of a boot
+# on a slow KVM.
+le32() { od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '; }
+setup_sects=$(od -An -t u1 -j 497 -N 1 "$OUTDIR/vmlinuz" | tr -d ' ')
+[[ $setup_sects -eq 0 ]] && setup_sects=4
+payload_start=$(( (setup_sects + 1) * 512 + $(le32 "$OUTDIR/vmlinuz" 584) ))
+payload_length=$(le32 "$OUTDIR/vmlinuz" 588)
+payload() {
+  dd if="$OUTDIR/vmlinuz" iflag=skip_bytes,count_bytes skip="$payload_start" \
+    count="$payload_length" status=none
+}
+case "$(payload | head -c 6 | od -An -t x1 | tr -d ' ')" in
+  fd377a585a00) payload | xz -dc --single-stream >"$OUTDIR/vmlinux.tmp" ;;
+  28b52ffd*) payload | zstd -dcq >"$OUTDIR/vmlinux.tmp" ;;
+  1f8b*) payload | gzip -dc >"$OUTDIR/vmlinux.tmp" 2>/dev/null || true ;;
+  *) die "unknown compression of the kernel payload in $OUTDIR/vmlinuz" ;;
+esac
+[[ "$(od -An -t x1 -N 4 "$OUTDIR/vmlinux.tmp" | tr -d ' ')" == 7f454c46 ]] ||
+  die "the kernel payload did not decompress to an ELF vmlinux"
+mv -f "$OUTDIR/vmlinux.tmp" "$OUTDIR/vmlinux"
+
 # ---- manifest -------------------------------------------------------------
 deb_sha() { sha256sum <"$1" | cut -d' ' -f1; }
 {
@@ -215,7 +239,8 @@ deb_sha() { sha256sum <"$1" | cut -d' ' -f1; }
   done
   echo "cpio: $CPIO_TOOL"
   echo "vmlinuz: sha256=$(deb_sha "$OUTDIR/vmlinuz")"
+  echo "vmlinux: sha256=$(deb_sha "$OUTDIR/vmlinux") (extracted from vmlinuz)"
   echo "initramfs.cpio.gz: sha256=$(deb_sha "$OUTDIR/initramfs.cpio.gz")"
 } >"$OUTDIR/manifest.txt"
 
-log "wrote $OUTDIR/vmlinuz, $OUTDIR/initramfs.cpio.gz, $OUTDIR/manifest.txt"
+log "wrote $OUTDIR/vmlinuz, $OUTDIR/vmlinux, $OUTDIR/initramfs.cpio.gz, $OUTDIR/manifest.txt"
