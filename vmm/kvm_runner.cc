@@ -157,15 +157,50 @@ std::string DescribeVcpu(const KvmVcpu& vcpu) {
       sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4, sregs->efer);
 }
 
+// A direct Linux boot: the ACPI tables in the BIOS area (which the E820 map
+// reserves; the DSDT announces fw_cfg only when the machine has it, and
+// without ACPI Debian's qemu_fw_cfg never finds it), the kernel, and the
+// boot vCPU's registers.
+absl::Status PrepareDirectBoot(const vm_memory::GuestMemory& memory,
+                               const VmmOptions& options,
+                               const acpi_tables::X86AcpiConfig& acpi_config,
+                               KvmVcpu& boot_vcpu) {
+  ASSIGN_OR_RETURN(acpi_tables::X86AcpiTables acpi,
+                   acpi_tables::BuildX86AcpiTables(acpi_config));
+  for (const acpi_tables::AcpiGuestBlob& blob : acpi.direct_boot) {
+    absl::Status written =
+        memory.Write(vm_memory::GuestAddress(blob.address), blob.bytes);
+    if (!written.ok()) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "ACPI %s at 0x%x: %s", blob.name, blob.address, written.message()));
+    }
+  }
+  ASSIGN_OR_RETURN(
+      LinuxEntry entry,
+      LoadLinux(memory, {.kernel_path = *options.kernel,
+                         .initrd_path = options.initramfs,
+                         .cmdline = options.cmdline,
+                         .e820 = GuestE820(memory),
+                         .rsdp_address = acpi_config.rsdp_address}));
+  ASSIGN_OR_RETURN(kvm_sregs sregs, boot_vcpu.GetSregs());
+  ApplyLongModeSregs(sregs);
+  RETURN_IF_ERROR(boot_vcpu.SetSregs(sregs));
+  RETURN_IF_ERROR(boot_vcpu.SetRegs(entry.regs));
+  kvm_fpu fpu{};
+  fpu.fcw = 0x37f;
+  fpu.mxcsr = 0x1f80;
+  return boot_vcpu.SetFpu(fpu);
+}
+
 }  // namespace
 
 absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   if (options.layout != Layout::kX86_64) {
     return absl::InvalidArgumentError("running a guest needs --layout x86_64");
   }
-  if (!options.kernel) {
+  if (!options.kernel && !options.firmware) {
     return absl::InvalidArgumentError(
-        "nothing to run: give --kernel (or --qtest)");
+        "nothing to run: give --kernel or --firmware (or --qtest)");
   }
   absl::StatusOr<Kvm> kvm = Kvm::Open();
   if (!kvm.ok()) {
@@ -208,33 +243,13 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
       std::make_shared<I8042>([&outcome] { outcome.Finish(absl::OkStatus()); });
   RETURN_IF_ERROR(machine.pio().Insert(i8042, I8042::kDataPort, 5));
 
-  // ACPI: the fixed PM1 block (S5 powers off) and the tables in the BIOS
-  // area, which the E820 map reserves. The DSDT announces fw_cfg only when
-  // the machine has it: without ACPI, Debian's qemu_fw_cfg never finds it.
+  // ACPI's fixed PM1 block: S5 powers off.
   const acpi_tables::X86AcpiConfig acpi_config =
       X86AcpiConfigFor(options, machine.fw_cfg() != nullptr);
   auto acpi_pm = std::make_shared<AcpiPm>(
       [&outcome] { outcome.Finish(absl::OkStatus()); });
   RETURN_IF_ERROR(
       machine.pio().Insert(acpi_pm, acpi_config.pm_io_base, AcpiPm::kSize));
-  ASSIGN_OR_RETURN(acpi_tables::X86AcpiTables acpi,
-                   acpi_tables::BuildX86AcpiTables(acpi_config));
-  for (const acpi_tables::AcpiGuestBlob& blob : acpi.direct_boot) {
-    absl::Status written = machine.memory().Write(
-        vm_memory::GuestAddress(blob.address), blob.bytes);
-    if (!written.ok()) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "ACPI %s at 0x%x: %s", blob.name, blob.address, written.message()));
-    }
-  }
-
-  ASSIGN_OR_RETURN(
-      LinuxEntry entry,
-      LoadLinux(machine.memory(), {.kernel_path = *options.kernel,
-                                   .initrd_path = options.initramfs,
-                                   .cmdline = options.cmdline,
-                                   .e820 = GuestE820(machine.memory()),
-                                   .rsdp_address = acpi_config.rsdp_address}));
 
   ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> supported,
                    kvm->SupportedCpuid());
@@ -242,17 +257,14 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   for (uint32_t id = 0; id < options.boot_cpus; ++id) {
     ASSIGN_OR_RETURN(std::unique_ptr<KvmVcpu> vcpu, vm->CreateVcpu(id));
     RETURN_IF_ERROR(vcpu->SetCpuid(CpuidFor(supported, id)));
-    if (id == 0) {
-      ASSIGN_OR_RETURN(kvm_sregs sregs, vcpu->GetSregs());
-      ApplyLongModeSregs(sregs);
-      RETURN_IF_ERROR(vcpu->SetSregs(sregs));
-      RETURN_IF_ERROR(vcpu->SetRegs(entry.regs));
-      kvm_fpu fpu{};
-      fpu.fcw = 0x37f;
-      fpu.mxcsr = 0x1f80;
-      RETURN_IF_ERROR(vcpu->SetFpu(fpu));
-    }
     vcpus.push_back(std::move(vcpu));
+  }
+  // With firmware every vCPU keeps KVM's reset state (CS base 0xffff0000,
+  // IP 0xfff0: the image's last 16 bytes) and the firmware installs ACPI
+  // itself; otherwise the kernel is entered directly in 64-bit mode.
+  if (!options.firmware) {
+    RETURN_IF_ERROR(
+        PrepareDirectBoot(machine.memory(), options, acpi_config, *vcpus[0]));
   }
 
   struct sigaction kick {};

@@ -13,6 +13,7 @@
 #include "fw_cfg/keys.h"
 #include "fw_cfg/mmio.h"
 #include "fw_cfg/standard_items.h"
+#include "vmm/x86/firmware.h"
 
 namespace vmm {
 namespace {
@@ -62,9 +63,16 @@ std::vector<vm_memory::RegionLayout> RamLayout(Layout layout, uint64_t size) {
 absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
     const VmmOptions& options) {
   std::unique_ptr<Machine> machine(new Machine());
+  const std::vector<vm_memory::RegionLayout> ram =
+      RamLayout(options.layout, options.memory_size);
+  if (options.firmware) {
+    ASSIGN_OR_RETURN(machine->memory_,
+                     CreateMemoryWithFirmware(ram, *options.firmware));
+    if (options.fw_cfg.enabled) RETURN_IF_ERROR(machine->AddFwCfg(options));
+    return machine;
+  }
   absl::StatusOr<std::shared_ptr<const vm_memory::GuestMemory>> memory =
-      vm_memory::GuestMemory::CreateAnonymous(
-          RamLayout(options.layout, options.memory_size));
+      vm_memory::GuestMemory::CreateAnonymous(ram);
   if (!memory.ok()) {
     return absl::Status(
         memory.status().code(),

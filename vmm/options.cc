@@ -108,7 +108,7 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
     }
     static constexpr std::string_view kWithValue[] = {
         "--kernel", "--initramfs",     "--cmdline", "--memory", "--cpus",
-        "--serial", "--fw-cfg-config", "--qtest",   "--layout"};
+        "--serial", "--fw-cfg-config", "--qtest",   "--layout", "--firmware"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
@@ -126,6 +126,8 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
 
     if (name == "--kernel") {
       options.kernel = *value;
+    } else if (name == "--firmware") {
+      options.firmware = *value;
     } else if (name == "--initramfs") {
       options.initramfs = *value;
     } else if (name == "--cmdline") {
@@ -189,6 +191,9 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
   if (options.initramfs && !options.kernel) {
     return Bad("--initramfs", "needs --kernel");
   }
+  if (options.firmware && options.layout != Layout::kX86_64) {
+    return Bad("--firmware", "is for the x86_64 layout");
+  }
   return options;
 }
 
@@ -199,6 +204,12 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
 
   --kernel PATH          Linux kernel to boot: a bzImage, or an ELF vmlinux
                          (entered directly, without the decompressor)
+  --firmware PATH        x86 firmware image, loaded as QEMU's -bios: a raw
+                         image (a multiple of 64 KiB, at most 16 MiB) mapped
+                         read-only to end at 4 GiB, its last 128 KiB also at
+                         0xE0000-0xFFFFF; the vCPU starts at the reset vector.
+                         With --kernel, the firmware boots the kernel through
+                         the fw_cfg kernel keys, as SeaBIOS and OVMF do.
   --initramfs PATH       initramfs for the kernel
   --cmdline TEXT         kernel command line
   --memory size=SIZE     guest RAM, e.g. 512M or 2G (default 512M)

@@ -3,6 +3,7 @@
 //   vmm --kernel bzImage --initramfs initrd.img --cmdline "console=ttyS0"
 //       --memory size=512M --cpus boot=2 --serial tty
 //       --fw-cfg-config initramfs=off,items=[name=opt/org.mycorp/x,file=/tmp/x]
+//   vmm --firmware bios.bin --fw-cfg-config items=[name=opt/x,string=y]
 //   vmm --qtest stdio --layout arm-virt --memory size=256M
 //
 // Each option takes its value as the next argument or after `=`. Unknown or
@@ -33,6 +34,7 @@ enum class SerialMode { kTty, kOff, kFile };
 struct VmmOptions {
   bool help = false;
   std::optional<std::string> kernel;
+  std::optional<std::string> firmware;  // x86: a raw image, as QEMU's -bios
   std::optional<std::string> initramfs;
   std::string cmdline;
   uint64_t memory_size = 512 << 20;

@@ -41,6 +41,20 @@ TEST(VmmOptions, TheUserStory) {
   EXPECT_EQ(options->fw_cfg.items[0].value, "/tmp/guest_setup.txt");
 }
 
+TEST(VmmOptions, FirmwareAloneOrWithAKernel) {
+  auto alone = Parse({"--firmware", "bios.bin"});
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  EXPECT_EQ(*alone->firmware, "bios.bin");
+  EXPECT_FALSE(alone->kernel);
+  auto both = Parse({"--firmware=bios.bin", "--kernel", "bzImage"});
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(*both->firmware, "bios.bin");
+  EXPECT_EQ(*both->kernel, "bzImage");
+  EXPECT_THAT(Error({"--firmware", "a", "--layout", "arm-virt"}),
+              HasSubstr("x86_64 layout"));
+  EXPECT_THAT(Error({"--firmware"}), HasSubstr("missing value"));
+}
+
 TEST(VmmOptions, Defaults) {
   auto options = Parse({});
   ASSERT_TRUE(options.ok());

@@ -143,11 +143,12 @@ absl::Status KvmVm::MapMemory(const vm_memory::GuestMemory& memory) {
 }
 
 absl::Status KvmVm::CreateX86Irqchip() {
-  // Three pages just below the 4 GiB device hole's BIOS area, as QEMU and
-  // Cloud Hypervisor place them; they must not overlap guest RAM.
-  if (ioctl(fd_, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+  // Four pages just below the top 16 MiB, where QEMU puts them
+  // (kvm_arch_init): clear of guest RAM and of a firmware image of up to
+  // 16 MiB ending at 4 GiB, which KVM requires.
+  uint64_t identity_map = 0xfeffc000;
+  if (ioctl(fd_, KVM_SET_TSS_ADDR, identity_map + 0x1000) < 0)
     return IoctlError("KVM_SET_TSS_ADDR");
-  uint64_t identity_map = 0xfffbc000;
   if (ioctl(fd_, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0) {
     return IoctlError("KVM_SET_IDENTITY_MAP_ADDR");
   }
