@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "base/regular_file.h"
 #include "base/status_macros.h"
 
 namespace fw_cfg {
@@ -87,6 +88,19 @@ class FileItem : public Item {
   std::vector<uint8_t> window_;
 };
 
+// Running out of descriptors gets a hint: every file item larger than the
+// snapshot size keeps its file open.
+absl::Status OpenFailure(const std::string& path, int error) {
+  if (error == EMFILE || error == ENFILE) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "fw_cfg: cannot open %s: %s (each file item larger than %d bytes "
+        "keeps its file open; raise the limit with `ulimit -n`)",
+        path, std::strerror(error), kFileSnapshotMax));
+  }
+  return absl::NotFoundError(absl::StrFormat("fw_cfg: cannot open %s: %s", path,
+                                             std::strerror(error)));
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItemWithReader(
@@ -94,10 +108,7 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItemWithReader(
     PreadFunction pread) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    return absl::NotFoundError(absl::StrFormat("fw_cfg: cannot open %s: %s",
-                                               path, std::strerror(errno)));
-  }
+  if (fd < 0) return OpenFailure(path, errno);
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
@@ -138,6 +149,27 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileItem(const std::string& path) {
         absl::StrFormat("fw_cfg: %s is not a regular file", path));
   }
   return MakeFileRangeItem(path, 0, static_cast<uint64_t>(st.st_size));
+}
+
+absl::StatusOr<std::shared_ptr<Item>> MakeFileOrSnapshotItem(
+    const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) > kFileSnapshotMax) {
+    return MakeFileItem(path);
+  }
+  errno = 0;
+  absl::StatusOr<base::RegularFile> file =
+      base::ReadRegularFile(path, kFileSnapshotMax);
+  if (!file.ok() && (errno == EMFILE || errno == ENFILE)) {
+    return OpenFailure(path, errno);
+  }
+  if (!file.ok()) {
+    return absl::Status(file.status().code(),
+                        absl::StrFormat("fw_cfg: %s", file.status().message()));
+  }
+  if (file->size > kFileSnapshotMax) return MakeFileItem(path);
+  return MakeBytesItem(std::move(file->bytes));
 }
 
 }  // namespace fw_cfg

@@ -11,7 +11,8 @@
 // no way to report errors, it reads as zeros. Reads are never done through
 // mmap, so nothing here can raise SIGBUS.
 //
-// Each item holds one open file descriptor until it is destroyed.
+// Each item holds one open file descriptor until it is destroyed (see
+// MakeFileOrSnapshotItem for small files).
 
 #ifndef FW_CFG_FILE_ITEM_H_
 #define FW_CFG_FILE_ITEM_H_
@@ -30,6 +31,16 @@ namespace fw_cfg {
 
 // The whole of the regular file at `path`, as long as it is now.
 absl::StatusOr<std::shared_ptr<Item>> MakeFileItem(const std::string& path);
+
+// Files up to this size are better read whole when the VM is built, as QEMU
+// does with every -fw_cfg file: no descriptor stays open (thousands of small
+// items fit any `ulimit -n`) and a DMA read is a memory copy.
+inline constexpr uint64_t kFileSnapshotMax = 64 << 10;
+
+// MakeFileItem for a file over kFileSnapshotMax bytes; a smaller one is read
+// now into a bytes item, so later changes to it are not seen.
+absl::StatusOr<std::shared_ptr<Item>> MakeFileOrSnapshotItem(
+    const std::string& path);
 
 // `size` bytes of the regular file at `path`, from `offset` (a bzImage's
 // protected-mode part, say). The range must lie within the file now.

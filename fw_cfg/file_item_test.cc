@@ -169,5 +169,43 @@ TEST_F(FileItemTest, SmallReadsShareOneHostRead) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST_F(FileItemTest, SmallFilesAreReadWhenTheItemIsMade) {
+  const std::string path = MakeFile("small", "before");
+  auto item = MakeFileOrSnapshotItem(path);
+  ASSERT_TRUE(item.ok()) << item.status();
+  MakeFile("small", "AFTER, longer");  // Rewritten in place.
+  EXPECT_EQ((*item)->size(), 6u);
+  EXPECT_EQ(Read(**item, 0, 6), "before");
+  unlink(path.c_str());
+  EXPECT_EQ(Read(**item, 0, 6), "before");
+}
+
+TEST_F(FileItemTest, LargerFilesAreReadAtAccessTime) {
+  const std::string path =
+      MakeFile("large", std::string(kFileSnapshotMax + 1, 'a'));
+  auto item = MakeFileOrSnapshotItem(path);
+  ASSERT_TRUE(item.ok()) << item.status();
+  EXPECT_EQ((*item)->size(), kFileSnapshotMax + 1);
+  MakeFile("large", std::string(kFileSnapshotMax + 1, 'b'));
+  EXPECT_EQ(Read(**item, kFileSnapshotMax, 1), "b");
+  // Exactly the snapshot size is still a snapshot.
+  const std::string edge = MakeFile("edge", std::string(kFileSnapshotMax, 'c'));
+  auto snapshot = MakeFileOrSnapshotItem(edge);
+  ASSERT_TRUE(snapshot.ok());
+  MakeFile("edge", std::string(kFileSnapshotMax, 'd'));
+  EXPECT_EQ(Read(**snapshot, 0, 1), "c");
+}
+
+TEST_F(FileItemTest, SnapshotsRejectWhatCannotWork) {
+  EXPECT_EQ(MakeFileOrSnapshotItem(dir_ + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(MakeFileOrSnapshotItem(dir_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(MakeFileOrSnapshotItem(fifo).status().code(),
+            absl::StatusCode::kInvalidArgument);  // At once, no writer needed.
+}
+
 }  // namespace
 }  // namespace fw_cfg

@@ -54,7 +54,7 @@ absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config) {
   for (const FwCfgItemConfig& user : config.items) {
     absl::StatusOr<std::shared_ptr<Item>> item =
         user.source == FwCfgItemConfig::Source::kFile
-            ? MakeFileItem(user.value)
+            ? MakeFileOrSnapshotItem(user.value)
             : MakeStringItem(user.value);
     absl::Status status =
         item.ok() ? device.AddFile(user.name, *std::move(item)) : item.status();

@@ -51,8 +51,9 @@ struct AcpiFiles {
 absl::Status AddAcpiFiles(FwCfg& device, AcpiFiles files);
 
 // Adds the user's items: `string=` items hold the text without a NUL (as
-// QEMU's -fw_cfg string=), `file=` items read the host file with pread when
-// the guest reads them. Errors name the item.
+// QEMU's -fw_cfg string=); `file=` items up to kFileSnapshotMax bytes are read
+// now, as QEMU reads every file, and larger ones with pread when the guest
+// reads them (MakeFileOrSnapshotItem). Errors name the item.
 absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config);
 
 }  // namespace fw_cfg
