@@ -32,6 +32,14 @@ err=$("$vmm" --qtest stdio --fw-cfg-config 'items=[name=opt/x,file=/nonexistent]
 check "missing item file exits 1" 1 "$code"
 [[ "$err" == *"/nonexistent"* ]]; check "missing file named" 0 $?
 
+# SIGTERM while serving a unix socket: the signal's status, no socket left.
+sock=$(mktemp -u /tmp/cli_test.XXXXXX.sock)  # sun_path holds 108 bytes
+"$vmm" --qtest "unix:$sock,server" --memory size=64M & pid=$!
+for _ in $(seq 100); do [[ -S "$sock" ]] && break; sleep 0.05; done
+kill -TERM "$pid"; wait "$pid"; code=$?
+check "SIGTERM ends the qtest server with 128+15" 143 "$code"
+[[ ! -e "$sock" ]]; check "no socket file left behind" 0 $?
+
 out=$(printf 'outw 0x510 0x0\ninb 0x511\ninl 0x514\n' | "$vmm" --qtest stdio --memory size=64M)
 check "qtest over stdio" "OK OK 0x0051 OK 0x554d4551" "$(echo $out)"
 

@@ -36,7 +36,11 @@ struct Result {
   bool timed_out = false;
 };
 
-Result RunVmm(const std::vector<std::string>& args, int timeout_seconds) {
+// Runs the vmm; with a non-negative `term_after`, sends it SIGTERM after that
+// long.
+Result RunVmm(
+    const std::vector<std::string>& args, int timeout_seconds,
+    std::chrono::milliseconds term_after = std::chrono::milliseconds(-1)) {
   const pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> argv;
@@ -48,10 +52,16 @@ Result RunVmm(const std::vector<std::string>& args, int timeout_seconds) {
     _exit(127);
   }
   Result result;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(timeout_seconds);
+  bool termed = false;
   int status = 0;
   while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (!termed && term_after.count() >= 0 &&
+        std::chrono::steady_clock::now() - start > term_after) {
+      kill(pid, SIGTERM);
+      termed = true;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
@@ -112,6 +122,28 @@ TEST_F(KvmBootTest, BadKernelIsAClearError) {
   std::ofstream(junk) << std::string(4096, 'x');
   Result result = RunVmm({"--kernel", junk, "--memory", "size=64M"}, 60);
   EXPECT_EQ(result.exit_code, 1);
+}
+
+// A guest that never ends (a firmware halted with interrupts off) is
+// stopped by SIGTERM: the conventional status, and where the vCPU was.
+TEST_F(KvmBootTest, SigtermStopsAHungGuest) {
+  const std::string firmware = dir_ + "/halt.bin";
+  std::ofstream(firmware, std::ios::binary) << std::string(64 << 10, '\xf4');
+  const std::string log = dir_ + "/halt.stderr";
+  const int saved = dup(STDERR_FILENO);
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  dup2(fd, STDERR_FILENO);  // The child inherits it.
+  Result result = RunVmm({"--firmware", firmware, "--memory", "size=64M"}, 60,
+                         std::chrono::milliseconds(500));
+  dup2(saved, STDERR_FILENO);
+  close(fd);
+  close(saved);
+  ASSERT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM);
+  const std::string message = ReadAll(log);
+  EXPECT_NE(message.find("stopped by signal 15 (SIGTERM)"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("vCPU 0: rip=0x"), std::string::npos) << message;
 }
 
 }  // namespace

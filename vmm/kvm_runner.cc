@@ -309,4 +309,6 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   return status;
 }
 
+int KvmStopSignal() { return g_stop_signal.load(); }
+
 }  // namespace vmm

@@ -19,6 +19,9 @@ namespace vmm {
 // Unavailable when /dev/kvm cannot be used.
 absl::Status RunOnKvm(Machine& machine, const VmmOptions& options);
 
+// The signal (SIGINT or SIGTERM) that ended the last RunOnKvm, or 0.
+int KvmStopSignal();
+
 }  // namespace vmm
 
 #endif  // VMM_KVM_RUNNER_H_

@@ -59,5 +59,8 @@ int main(int argc, char** argv) {
   }
   if (options->qtest) return RunQtest(**machine, *options->qtest);
   absl::Status status = vmm::RunOnKvm(**machine, *options);
-  return status.ok() ? 0 : Fail(1, status);
+  if (status.ok()) return 0;
+  // Stopped by SIGINT/SIGTERM: the status a shell expects of that signal.
+  const int signal = vmm::KvmStopSignal();
+  return Fail(signal != 0 ? 128 + signal : 1, status);
 }

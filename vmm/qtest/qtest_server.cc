@@ -19,6 +19,19 @@ absl::Status Errno(std::string_view what) {
       absl::StrFormat("%s: %s", what, std::strerror(errno)));
 }
 
+// The listening socket's file, removed when SIGINT or SIGTERM ends the
+// process (the handler may only use async-signal-safe calls).
+char g_socket_path[sizeof(sockaddr_un::sun_path)];
+
+void RemoveSocketAndDie(int signal_number) {
+  unlink(g_socket_path);
+  // Die of the signal, so the exit status is the conventional one.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigaction(signal_number, &default_action, nullptr);
+  raise(signal_number);
+}
+
 absl::StatusOr<int> UnixSocket(const std::string& path, bool server) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -40,6 +53,11 @@ absl::StatusOr<int> UnixSocket(const std::string& path, bool server) {
     return fd;
   }
   unlink(path.c_str());  // A stale socket from an earlier run.
+  std::memcpy(g_socket_path, path.c_str(), path.size() + 1);
+  struct sigaction stop {};
+  stop.sa_handler = RemoveSocketAndDie;
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
   if (bind(fd, raw, sizeof(address)) != 0 || listen(fd, 1) != 0) {
     absl::Status status = Errno(absl::StrFormat("qtest: listen on %s", path));
     close(fd);
