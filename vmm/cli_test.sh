@@ -32,6 +32,10 @@ err=$("$vmm" --qtest stdio --fw-cfg-config 'items=[name=opt/x,file=/nonexistent]
 check "missing item file exits 1" 1 "$code"
 [[ "$err" == *"/nonexistent"* ]]; check "missing file named" 0 $?
 
+err=$("$vmm" --qtest stdio --memory size=100T </dev/null 2>&1); code=$?
+check "unallocatable guest RAM exits 1" 1 "$code"
+[[ "$err" == *"cannot map"* ]]; check "unallocatable RAM is named" 0 $?
+
 # SIGTERM while serving a unix socket: the signal's status, no socket left.
 sock=$(mktemp -u /tmp/cli_test.XXXXXX.sock)  # sun_path holds 108 bytes
 "$vmm" --qtest "unix:$sock,server" --memory size=64M & pid=$!
