@@ -180,5 +180,32 @@ TEST(QtestServer, OneReplyPerLineAndBoundedLines) {
             "little\n");
 }
 
+// A client that goes away in the middle of a command: the unfinished line
+// gets no reply and the server returns cleanly.
+TEST(ServeQtest, ClientLeavingMidCommandEndsTheSession) {
+  auto memory = *vm_memory::GuestMemory::CreateAnonymous(
+      {{vm_memory::GuestAddress(0), 1 << 20}});
+  vm_device::PioBus pio;
+  vm_device::MmioBus mmio;
+  QtestSession session(pio, SystemAddressSpace(*memory, mmio));
+  int in[2], out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  const std::string sent = "endianness\nwriteb 0x10";
+  ASSERT_EQ(write(in[1], sent.data(), sent.size()),
+            static_cast<ssize_t>(sent.size()));
+  close(in[1]);
+  EXPECT_TRUE(ServeQtest(session, in[0], out[1]).ok());
+  close(out[1]);
+  char buffer[256];
+  const ssize_t n = read(out[0], buffer, sizeof(buffer));
+  close(in[0]);
+  close(out[0]);
+  EXPECT_EQ(std::string(buffer, n > 0 ? n : 0), "OK little\n");
+  uint8_t byte = 0xaa;
+  ASSERT_TRUE(memory->Read(vm_memory::GuestAddress(0x10), {&byte, 1}).ok());
+  EXPECT_EQ(byte, 0);  // The unfinished write never ran.
+}
+
 }  // namespace
 }  // namespace vmm
