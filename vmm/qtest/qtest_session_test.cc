@@ -136,15 +136,24 @@ TEST(QtestNumber, Syntax) {
   }
 }
 
-TEST(QtestServer, OneReplyPerLineAndBoundedLines) {
-  auto memory = *vm_memory::GuestMemory::CreateAnonymous(
-      {{vm_memory::GuestAddress(0), 1 << 20}});
+// A session over 1 MiB of RAM and empty buses, served through two pipes:
+// the test writes commands to in[1] and reads replies from out[0].
+class QtestServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(pipe(in), 0);
+    ASSERT_EQ(pipe(out), 0);
+  }
+  std::shared_ptr<const vm_memory::GuestMemory> memory =
+      *vm_memory::GuestMemory::CreateAnonymous(
+          {{vm_memory::GuestAddress(0), 1 << 20}});
   vm_device::PioBus pio;
   vm_device::MmioBus mmio;
-  QtestSession session(pio, SystemAddressSpace(*memory, mmio));
+  QtestSession session{pio, SystemAddressSpace(*memory, mmio)};
   int in[2], out[2];
-  ASSERT_EQ(pipe(in), 0);
-  ASSERT_EQ(pipe(out), 0);
+};
+
+TEST_F(QtestServer, OneReplyPerLineAndBoundedLines) {
   // Commands split across writes, an over-long line, then a normal one.
   std::thread writer([&] {
     const std::string part1 = "endiann";
@@ -182,15 +191,7 @@ TEST(QtestServer, OneReplyPerLineAndBoundedLines) {
 
 // A client that goes away in the middle of a command: the unfinished line
 // gets no reply and the server returns cleanly.
-TEST(ServeQtest, ClientLeavingMidCommandEndsTheSession) {
-  auto memory = *vm_memory::GuestMemory::CreateAnonymous(
-      {{vm_memory::GuestAddress(0), 1 << 20}});
-  vm_device::PioBus pio;
-  vm_device::MmioBus mmio;
-  QtestSession session(pio, SystemAddressSpace(*memory, mmio));
-  int in[2], out[2];
-  ASSERT_EQ(pipe(in), 0);
-  ASSERT_EQ(pipe(out), 0);
+TEST_F(QtestServer, ClientLeavingMidCommandEndsTheSession) {
   const std::string sent = "endianness\nwriteb 0x10";
   ASSERT_EQ(write(in[1], sent.data(), sent.size()),
             static_cast<ssize_t>(sent.size()));
