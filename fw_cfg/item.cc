@@ -20,7 +20,11 @@ class BytesItem : public Item {
     return static_cast<uint32_t>(bytes_.size());
   }
   absl::Status Read(uint32_t offset, absl::Span<uint8_t> out) override {
-    std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    // An empty item has no buffer: memcpy from null is undefined even for 0
+    // bytes (found by fw_cfg_device_fuzzer).
+    if (!out.empty()) {
+      std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    }
     return absl::OkStatus();
   }
 
@@ -46,7 +50,9 @@ class WritableItem : public BytesItem {
 
   bool writable() const override { return true; }
   void Write(uint32_t offset, absl::Span<const uint8_t> data) override {
-    std::memcpy(bytes_.data() + offset, data.data(), data.size());
+    if (!data.empty()) {
+      std::memcpy(bytes_.data() + offset, data.data(), data.size());
+    }
   }
   void OnWritten(uint32_t offset, uint32_t length) override {
     if (on_write_) on_write_(offset, length, bytes_);

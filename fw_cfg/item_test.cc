@@ -39,6 +39,18 @@ TEST(Item, BytesAndStrings) {
   EXPECT_EQ((*MakeStringItem(""))->size(), 0u);
 }
 
+// Found by fw_cfg_device_fuzzer: reading [0, 0) of an empty item was a
+// memcpy from null (:item_ubsan_test runs this under UBSan).
+TEST(Item, EmptyRangesOfEmptyItems) {
+  auto empty = MakeBytesItem({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE((*empty)->Read(0, {}).ok());
+  auto writable = MakeWritableItem({}, nullptr);
+  ASSERT_TRUE(writable.ok());
+  (*writable)->Write(0, {});
+  EXPECT_EQ((*writable)->size(), 0u);
+}
+
 TEST(Item, LittleEndianIntegers) {
   EXPECT_EQ(ReadAll(*MakeLe16Item(0x0102)), "\x02\x01");
   EXPECT_EQ(ReadAll(*MakeLe32Item(3)), std::string("\x03\0\0\0", 4));

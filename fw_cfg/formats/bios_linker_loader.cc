@@ -151,6 +151,12 @@ absl::StatusOr<std::string> GetName(const uint8_t* field, size_t index,
         "command %u: %s name is not NUL-terminated within %d bytes", index,
         what, kFileNameSize));
   }
+  if (nul == field) {
+    // No fw_cfg file has an empty name: firmware would look one up and
+    // fail, and EncodeBiosLinkerLoader refuses it too.
+    return absl::InvalidArgumentError(
+        absl::StrFormat("command %u: %s name is empty", index, what));
+  }
   return std::string(reinterpret_cast<const char*>(field),
                      static_cast<const uint8_t*>(nul) - field);
 }

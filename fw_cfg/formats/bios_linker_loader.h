@@ -173,12 +173,14 @@ class BiosLinkerLoader {
 };
 
 // Encodes arbitrary commands (tools, hostile-script tests). Only checks that
-// every name fits in its 56-byte field; other fields are written as given.
+// every name is non-empty and fits in its 56-byte field; other fields are
+// written as given.
 absl::StatusOr<std::vector<uint8_t>> EncodeBiosLinkerLoader(
     absl::Span<const LinkerCommand> commands);
 
 // Decodes a script. Fails on a size that is not a multiple of 128, a name
-// with no NUL in its 56 bytes, or an unknown command word. (SeaBIOS and OVMF
+// that is empty or has no NUL in its 56 bytes, or an unknown command word.
+// Whatever it decodes, EncodeBiosLinkerLoader encodes back. (SeaBIOS and OVMF
 // skip unknown commands for forward compatibility; QEMU emits none, so this
 // decoder treats one as a corrupt script.) Padding commands are dropped.
 absl::StatusOr<std::vector<LinkerCommand>> DecodeBiosLinkerLoader(

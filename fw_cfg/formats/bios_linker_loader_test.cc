@@ -511,6 +511,27 @@ TEST(DecodeBiosLinkerLoader, RejectsUnterminatedNames) {
   }
 }
 
+// Found by bios_linker_loader_fuzzer: an empty name decoded, but did not
+// encode again. Both now refuse it.
+TEST(DecodeBiosLinkerLoader, RejectsEmptyNames) {
+  for (uint8_t type : {1, 2, 3, 4}) {
+    for (size_t field : {4, 60}) {
+      if (field == 60 && (type == 1 || type == 3)) continue;  // no 2nd name
+      std::vector<uint8_t> bytes(128, 0);
+      bytes[0] = type;
+      bytes[4] = 'a';
+      bytes[60] = 'b';
+      bytes[field] = '\0';
+      bytes[field + 1] = 'x';  // Text after the NUL does not count.
+      const absl::Status status = DecodeBiosLinkerLoader(bytes).status();
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+          << int{type} << " " << field;
+      EXPECT_NE(status.message().find("name is empty"), std::string::npos)
+          << status;
+    }
+  }
+}
+
 TEST(DecodeBiosLinkerLoader, IgnoresBytesAfterTheNul) {
   // Firmware compares names with strcmp, so bytes after the NUL are ignored.
   std::vector<uint8_t> bytes(128, 0);

@@ -234,8 +234,10 @@ std::string QtestSession::BulkWrite(const std::vector<std::string_view>& words,
                               &decoded)) {
       return Fail("b64write: bad base64 data");
     }
-    std::memcpy(data.data(), decoded.data(),
-                std::min<size_t>(decoded.size(), length));
+    // Not memcpy: with LEN 0, data.data() is null, and memcpy from or to
+    // null is undefined even for 0 bytes (found by qtest_fuzzer).
+    std::copy_n(decoded.begin(), std::min<size_t>(decoded.size(), length),
+                data.begin());
   } else {
     if (text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
       return Fail("write: data must start with 0x");
