@@ -9,6 +9,10 @@ configuration transition), so `bazel test //...` runs the sanitized build
 without any --config flag. Prebuilt system libraries (abseil, gtest) stay
 uninstrumented; see //base:mutex for why the project's own locks avoid
 absl::Mutex under ThreadSanitizer.
+
+The transition is also exported as `sanitizer_transition` for other rules
+(bazel/fuzz.bzl): it reads the `sanitizer` attribute of the rule that uses
+it, which may also be "fuzzer" (libFuzzer with ASan and UBSan).
 """
 
 _COPT = "//command_line_option:copt"
@@ -23,7 +27,16 @@ _RUNTIME_OPTIONS = {
 def _without_sanitizers(flags):
     return [flag for flag in flags if not flag.startswith("-fsanitize") and not flag.startswith("-fno-sanitize")]
 
+# libFuzzer's coverage instrumentation everywhere, its main() only at the link.
+_FUZZER_COPTS = ["-fsanitize=fuzzer-no-link,address,undefined", "-fno-sanitize-recover=all"]
+_FUZZER_LINKOPTS = ["-fsanitize=fuzzer,address,undefined", "-fsanitize-link-c++-runtime"]
+
 def _sanitizer_transition_impl(settings, attr):
+    if attr.sanitizer == "fuzzer":
+        return {
+            _COPT: _without_sanitizers(settings[_COPT]) + _FUZZER_COPTS + ["-g", "-O1", "-fno-omit-frame-pointer"],
+            _LINKOPT: _without_sanitizers(settings[_LINKOPT]) + _FUZZER_LINKOPTS,
+        }
     sanitize = ["-fsanitize=" + attr.sanitizer]
     link_extra = []
     if attr.sanitizer == "undefined":
@@ -41,6 +54,10 @@ _sanitizer_transition = transition(
     inputs = [_COPT, _LINKOPT],
     outputs = [_COPT, _LINKOPT],
 )
+
+# For rules with a `sanitizer` attribute: "address", "thread", "undefined" or
+# "fuzzer".
+sanitizer_transition = _sanitizer_transition
 
 def _sanitizer_test_impl(ctx):
     test = ctx.attr.test[0]
