@@ -26,14 +26,10 @@ gtest_main: libFuzzer supplies main().
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
-load("//bazel:sanitizer_test.bzl", "sanitizer_transition")
+load("//bazel:sanitizer_test.bzl", "forward_executable", "sanitizer_transition")
 
 def _fuzz_binary_impl(ctx):
-    binary = ctx.attr.binary[0]
-    executable = binary[DefaultInfo].files_to_run.executable
-    link = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.symlink(output = link, target_file = executable, is_executable = True)
-    runfiles = ctx.runfiles(files = [executable]).merge(binary[DefaultInfo].default_runfiles)
+    link, runfiles = forward_executable(ctx, ctx.attr.binary[0])
     return [DefaultInfo(executable = link, runfiles = runfiles)]
 
 _fuzz_binary = rule(

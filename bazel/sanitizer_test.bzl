@@ -59,12 +59,24 @@ _sanitizer_transition = transition(
 # "fuzzer".
 sanitizer_transition = _sanitizer_transition
 
-def _sanitizer_test_impl(ctx):
-    test = ctx.attr.test[0]
-    executable = test[DefaultInfo].files_to_run.executable
+def forward_executable(ctx, target):
+    """Re-exports `target`'s executable under the rule's own name.
+
+    Args:
+      ctx: the rule context.
+      target: an executable target built in another configuration.
+
+    Returns:
+      (the symlink, runfiles with the target's).
+    """
+    executable = target[DefaultInfo].files_to_run.executable
     link = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.symlink(output = link, target_file = executable, is_executable = True)
-    runfiles = ctx.runfiles(files = [executable]).merge(test[DefaultInfo].default_runfiles)
+    runfiles = ctx.runfiles(files = [executable]).merge(target[DefaultInfo].default_runfiles)
+    return link, runfiles
+
+def _sanitizer_test_impl(ctx):
+    link, runfiles = forward_executable(ctx, ctx.attr.test[0])
     return [
         DefaultInfo(executable = link, runfiles = runfiles),
         testing.TestEnvironment(_RUNTIME_OPTIONS[ctx.attr.sanitizer]),

@@ -121,19 +121,6 @@ uint64_t TransferSize(const std::vector<std::string_view>& words) {
   return length;
 }
 
-int Width(std::string_view command) {
-  switch (command.back()) {
-    case 'b':
-      return 1;
-    case 'w':
-      return 2;
-    case 'l':
-      return 4;
-    default:
-      return 8;
-  }
-}
-
 // The reply's form, from the command alone.
 void CheckReply(std::string_view line, const std::string& reply) {
   FUZZ_CHECK(reply.find('\n') == std::string::npos,
@@ -161,7 +148,7 @@ void CheckReply(std::string_view line, const std::string& reply) {
     // QEMU's %04x: at least 4 digits, at most the width's.
     const size_t digits = value.size() - 2;
     if (value.substr(0, 2) != "0x" || !IsHex(value.substr(2)) || digits < 4 ||
-        digits > std::max<size_t>(4, 2 * Width(command)) ||
+        digits > std::max<size_t>(4, 2 * vmm::QtestAccessWidth(command)) ||
         (digits > 4 && value[2] == '0')) {
       fail("is not OK 0x%04x");
     }
@@ -169,8 +156,8 @@ void CheckReply(std::string_view line, const std::string& reply) {
              command == "readq") {
     if (value.size() != 18 || value.substr(0, 2) != "0x" ||
         !IsHex(value.substr(2)) ||
-        value.substr(2, 16 - 2 * Width(command)) !=
-            std::string(16 - 2 * Width(command), '0')) {
+        value.substr(2, 16 - 2 * vmm::QtestAccessWidth(command)) !=
+            std::string(16 - 2 * vmm::QtestAccessWidth(command), '0')) {
       fail("is not OK 0x%016x within the width");
     }
   } else if (command == "read" || command == "b64read") {

@@ -52,9 +52,10 @@ bool Number(const std::vector<std::string_view>& words, size_t index,
   return true;
 }
 
-// The access width named by the last letter of `command`.
-int Width(std::string_view command) {
-  switch (command.back()) {
+}  // namespace
+
+int QtestAccessWidth(std::string_view command) {
+  switch (command.empty() ? 'q' : command.back()) {
     case 'b':
       return 1;
     case 'w':
@@ -65,8 +66,6 @@ int Width(std::string_view command) {
       return 8;
   }
 }
-
-}  // namespace
 
 bool ParseQtestNumber(std::string_view word, uint64_t* value) {
   // A leading minus negates modulo 2^64, as strtoull (and so QEMU) does:
@@ -143,7 +142,7 @@ std::string QtestSession::PortOut(const std::vector<std::string_view>& words) {
   }
   if (port > 0xffff)
     return Fail(absl::StrFormat("%s: port 0x%x > 0xffff", words[0], port));
-  const int width = Width(words[0]);
+  const int width = QtestAccessWidth(words[0]);
   uint8_t bytes[4];
   for (int i = 0; i < width; ++i)
     bytes[i] = static_cast<uint8_t>(value >> (8 * i));
@@ -157,7 +156,7 @@ std::string QtestSession::PortIn(const std::vector<std::string_view>& words) {
   if (!Number(words, 1, "port", &port, &error)) return error;
   if (port > 0xffff)
     return Fail(absl::StrFormat("%s: port 0x%x > 0xffff", words[0], port));
-  const int width = Width(words[0]);
+  const int width = QtestAccessWidth(words[0]);
   uint8_t bytes[4] = {};
   pio_.Read(port, absl::MakeSpan(bytes, width));
   return absl::StrFormat("OK 0x%04x", base::LoadLe32(bytes));
@@ -171,7 +170,7 @@ std::string QtestSession::MemoryWrite(
       !Number(words, 2, "value", &value, &error)) {
     return error;
   }
-  const int width = Width(words[0]);
+  const int width = QtestAccessWidth(words[0]);
   uint8_t bytes[8];
   base::StoreLe64(bytes, value);  // Little-endian target, as QEMU's tswap.
   memory_.Write(address, absl::MakeConstSpan(bytes, width));
@@ -183,7 +182,7 @@ std::string QtestSession::MemoryRead(
   uint64_t address;
   std::string error;
   if (!Number(words, 1, "address", &address, &error)) return error;
-  const int width = Width(words[0]);
+  const int width = QtestAccessWidth(words[0]);
   uint8_t bytes[8] = {};
   memory_.Read(address, absl::MakeSpan(bytes, width));
   return absl::StrFormat("OK 0x%016x", base::LoadLe64(bytes));
