@@ -88,17 +88,6 @@ class Machine {
   vm_device::MmioBus mmio_;
 };
 
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t start = 0;
-  while (true) {
-    const size_t space = line.find(' ', start);
-    words.push_back(line.substr(start, space - start));
-    if (space == std::string_view::npos) return words;
-    start = space + 1;
-  }
-}
-
 bool IsHex(std::string_view text) {
   for (char c : text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
@@ -135,7 +124,7 @@ void CheckReply(std::string_view line, const std::string& reply) {
              absl::CHexEscape(reply).c_str());
 
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  const std::vector<std::string_view> words = Words(line);
+  const std::vector<std::string_view> words = vmm::SplitQtestWords(line);
   const std::string_view command = words[0];
   const std::string_view value =
       reply.size() > 3 ? std::string_view(reply).substr(3) : "";
@@ -235,7 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The session drops one trailing '\r' before it splits the words.
     std::string_view bare = line;
     if (!bare.empty() && bare.back() == '\r') bare.remove_suffix(1);
-    const std::vector<std::string_view> words = Words(bare);
+    const std::vector<std::string_view> words = vmm::SplitQtestWords(bare);
     const uint64_t transfer = TransferSize(words);
     if (transfer > budget) {
       skipped = true;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -495,7 +496,10 @@ TEST(DecodeBiosLinkerLoader, RejectsUnknownCommands) {
   }
 }
 
-TEST(DecodeBiosLinkerLoader, RejectsUnterminatedNames) {
+// Calls `check` with a one-command script for every name field of every
+// command type ("a" and "b" in them), and the field's offset.
+void ForEachNameField(
+    const std::function<void(std::vector<uint8_t>&, size_t)>& check) {
   for (uint8_t type : {1, 2, 3, 4}) {
     for (size_t field : {4, 60}) {
       if (field == 60 && (type == 1 || type == 3)) continue;  // no 2nd name
@@ -503,33 +507,32 @@ TEST(DecodeBiosLinkerLoader, RejectsUnterminatedNames) {
       bytes[0] = type;
       bytes[4] = 'a';
       bytes[60] = 'b';
-      std::memset(&bytes[field], 'n', 56);
-      EXPECT_EQ(DecodeBiosLinkerLoader(bytes).status().code(),
-                absl::StatusCode::kInvalidArgument)
-          << int{type} << " " << field;
+      SCOPED_TRACE(::testing::Message()
+                   << "type " << int{type} << " field " << field);
+      check(bytes, field);
     }
   }
+}
+
+TEST(DecodeBiosLinkerLoader, RejectsUnterminatedNames) {
+  ForEachNameField([](std::vector<uint8_t>& bytes, size_t field) {
+    std::memset(&bytes[field], 'n', 56);
+    EXPECT_EQ(DecodeBiosLinkerLoader(bytes).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  });
 }
 
 // Found by bios_linker_loader_fuzzer: an empty name decoded, but did not
 // encode again. Both now refuse it.
 TEST(DecodeBiosLinkerLoader, RejectsEmptyNames) {
-  for (uint8_t type : {1, 2, 3, 4}) {
-    for (size_t field : {4, 60}) {
-      if (field == 60 && (type == 1 || type == 3)) continue;  // no 2nd name
-      std::vector<uint8_t> bytes(128, 0);
-      bytes[0] = type;
-      bytes[4] = 'a';
-      bytes[60] = 'b';
-      bytes[field] = '\0';
-      bytes[field + 1] = 'x';  // Text after the NUL does not count.
-      const absl::Status status = DecodeBiosLinkerLoader(bytes).status();
-      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
-          << int{type} << " " << field;
-      EXPECT_NE(status.message().find("name is empty"), std::string::npos)
-          << status;
-    }
-  }
+  ForEachNameField([](std::vector<uint8_t>& bytes, size_t field) {
+    bytes[field] = '\0';
+    bytes[field + 1] = 'x';  // Text after the NUL does not count.
+    const absl::Status status = DecodeBiosLinkerLoader(bytes).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(status.message().find("name is empty"), std::string::npos)
+        << status;
+  });
 }
 
 TEST(DecodeBiosLinkerLoader, IgnoresBytesAfterTheNul) {

@@ -10,20 +10,6 @@
 namespace vmm {
 namespace {
 
-std::vector<std::string_view> SplitWords(std::string_view line) {
-  // QEMU splits on every single space (g_strsplit), so doubled spaces give
-  // empty words; keep them, and reject them where a number is expected.
-  std::vector<std::string_view> words;
-  size_t start = 0;
-  while (true) {
-    const size_t space = line.find(' ', start);
-    words.push_back(line.substr(start, space - start));
-    if (space == std::string_view::npos) break;
-    start = space + 1;
-  }
-  return words;
-}
-
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -53,6 +39,20 @@ bool Number(const std::vector<std::string_view>& words, size_t index,
 }
 
 }  // namespace
+
+std::vector<std::string_view> SplitQtestWords(std::string_view line) {
+  // QEMU splits on every single space (g_strsplit), so doubled spaces give
+  // empty words; keep them, and reject them where a number is expected.
+  std::vector<std::string_view> words;
+  size_t start = 0;
+  while (true) {
+    const size_t space = line.find(' ', start);
+    words.push_back(line.substr(start, space - start));
+    if (space == std::string_view::npos) break;
+    start = space + 1;
+  }
+  return words;
+}
 
 int QtestAccessWidth(std::string_view command) {
   switch (command.empty() ? 'q' : command.back()) {
@@ -104,7 +104,7 @@ bool ParseQtestNumber(std::string_view word, uint64_t* value) {
 std::string QtestSession::HandleLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return Fail("empty command");
-  const std::vector<std::string_view> words = SplitWords(line);
+  const std::vector<std::string_view> words = SplitQtestWords(line);
   const std::string_view command = words[0];
   if (command.empty()) return Fail("command starts with a space");
 

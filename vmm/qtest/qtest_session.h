@@ -68,6 +68,10 @@ class QtestSession {
 // 2^64). (QEMU's qemu_strtou64 with base 0.)
 bool ParseQtestNumber(std::string_view word, uint64_t* value);
 
+// A command line's words, split on every single space as QEMU's g_strsplit
+// does: doubled spaces give empty words.
+std::vector<std::string_view> SplitQtestWords(std::string_view line);
+
 // The access width, in bytes, that a port or memory command names by its
 // last letter: outb/readb 1, outw/readw 2, outl/readl 4, readq/writeq 8.
 int QtestAccessWidth(std::string_view command);
