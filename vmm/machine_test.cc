@@ -7,6 +7,7 @@
 #include "fw_cfg/config/fw_cfg_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "vmm/testdata/bzimage.h"
 
 namespace vmm {
 namespace {
@@ -17,6 +18,15 @@ uint64_t ReadPort(Machine& m, uint16_t port, int size) {
   uint8_t bytes[4] = {};
   m.pio().Read(port, absl::MakeSpan(bytes, size));
   return bytes[0] | bytes[1] << 8 | bytes[2] << 16 | uint64_t{bytes[3]} << 24;
+}
+
+// Four data bytes, one port read each (a 4-byte read at 0x511 would also
+// reach the ports after it, as on QEMU).
+uint32_t ReadDataLe32(Machine& m) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i)
+    value |= static_cast<uint32_t>(ReadPort(m, 0x511, 1)) << (8 * i);
+  return value;
 }
 
 std::vector<std::string> FileNames(const Machine& m) {
@@ -63,6 +73,41 @@ TEST(Machine, ElfKernelPublishesNoDirectBootKeysAndSaysSo) {
     m.pio().Write(0x510, key_bytes);
     EXPECT_EQ(ReadPort(m, 0x511, 1), 0u) << "key " << key;
   }
+}
+
+// --firmware with --kernel: the image at the top of 4 GiB and below 1 MiB,
+// and the kernel for the firmware to boot in the fw_cfg kernel keys.
+TEST(Machine, FirmwareAndKernelTogether) {
+  const std::string firmware = ::testing::TempDir() + "/fw.bin";
+  std::string image(64 << 10, '\x90');
+  image[0xfff0] = '\xea';  // The reset vector's first byte.
+  std::ofstream(firmware, std::ios::binary) << image;
+  const std::string kernel = ::testing::TempDir() + "/bzImage";
+  const std::string bzimage = testing::MakeBzImage(std::string(3000, '\xf4'));
+  std::ofstream(kernel, std::ios::binary) << bzimage;
+  VmmOptions options;
+  options.memory_size = 64 << 20;
+  options.firmware = firmware;
+  options.kernel = kernel;
+  options.cmdline = "console=ttyS0";
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  Machine& m = **machine;
+  uint8_t reset[1] = {};
+  ASSERT_TRUE(m.memory().Read(vm_memory::GuestAddress(0xfffffff0), reset).ok());
+  EXPECT_EQ(reset[0], 0xea);
+  ASSERT_TRUE(m.memory().Read(vm_memory::GuestAddress(0xffff0), reset).ok());
+  EXPECT_EQ(reset[0], 0xea);
+  EXPECT_TRUE(m.warnings().empty());
+  // FW_CFG_KERNEL_SIZE (0x08): the protected-mode part, all but the boot
+  // sector and the one setup sector.
+  uint8_t key[2] = {0x08, 0};
+  m.pio().Write(0x510, key);
+  EXPECT_EQ(ReadDataLe32(m), bzimage.size() - 2 * 512);
+  // FW_CFG_CMDLINE_SIZE (0x14): with its NUL.
+  key[0] = 0x14;
+  m.pio().Write(0x510, key);
+  EXPECT_EQ(ReadDataLe32(m), sizeof("console=ttyS0"));
 }
 
 TEST(Machine, X86HasFwCfgOnPorts) {
