@@ -125,7 +125,7 @@ TEST_F(KvmBootTest, BadKernelIsAClearError) {
 }
 
 // A guest that never ends (a firmware halted with interrupts off) is
-// stopped by SIGTERM: the conventional status, and where the vCPU was.
+// stopped by SIGTERM: the conventional status, and where each vCPU was.
 TEST_F(KvmBootTest, SigtermStopsAHungGuest) {
   const std::string firmware = dir_ + "/halt.bin";
   std::ofstream(firmware, std::ios::binary) << std::string(64 << 10, '\xf4');
@@ -133,8 +133,11 @@ TEST_F(KvmBootTest, SigtermStopsAHungGuest) {
   const int saved = dup(STDERR_FILENO);
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   dup2(fd, STDERR_FILENO);  // The child inherits it.
-  Result result = RunVmm({"--firmware", firmware, "--memory", "size=64M"}, 60,
-                         std::chrono::milliseconds(500));
+  // Four vCPUs: the boot one halted, the others waiting for INIT/SIPI;
+  // every thread must be woken and joined.
+  Result result = RunVmm(
+      {"--firmware", firmware, "--memory", "size=64M", "--cpus", "boot=4"}, 60,
+      std::chrono::milliseconds(500));
   dup2(saved, STDERR_FILENO);
   close(fd);
   close(saved);
@@ -144,6 +147,7 @@ TEST_F(KvmBootTest, SigtermStopsAHungGuest) {
   EXPECT_NE(message.find("stopped by signal 15 (SIGTERM)"), std::string::npos)
       << message;
   EXPECT_NE(message.find("vCPU 0: rip=0x"), std::string::npos) << message;
+  EXPECT_NE(message.find("vCPU 3: rip=0x"), std::string::npos) << message;
 }
 
 }  // namespace
