@@ -165,7 +165,8 @@ class LinuxBootTest : public ::testing::Test {
       // "KVM internal error, suberror 1" (emulation failure) at CMPXCHG16B
       // in SLUB, XRSTOR in FPU set-up, INT3 in int3_selftest, POPCNT and
       // FWAIT, one after another as each was worked around (clearcpuid=,
-      // noxsave, delivering the #BP from the VMM).
+      // noxsave, delivering the #BP from the VMM). QEMU-KVM stops at the
+      // same CMPXCHG16B with the same error.
       GTEST_SKIP() << "this host's KVM is kvm_pvm (software nested "
                    << "virtualization): its instruction emulator cannot run "
                    << "an unmodified Linux kernel (KVM emulation failures)";
