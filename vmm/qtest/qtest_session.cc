@@ -38,6 +38,16 @@ bool Number(const std::vector<std::string_view>& words, size_t index,
   return true;
 }
 
+// Explains a transfer over the session's limit; the three bulk commands
+// refuse it before anything moves.
+bool WithinTransferLimit(std::string_view command, uint64_t length,
+                         std::string* error) {
+  if (length <= QtestSession::kMaxTransfer) return true;
+  *error = Fail(absl::StrFormat("%s: length %d over the %d-byte limit", command,
+                                length, QtestSession::kMaxTransfer));
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string_view> SplitQtestWords(std::string_view line) {
@@ -198,10 +208,7 @@ std::string QtestSession::BulkRead(const std::vector<std::string_view>& words,
   }
   // QEMU asserts on `read` of 0 bytes; `b64read` of 0 answers "OK ".
   if (!base64 && length == 0) return Fail("read: length 0");
-  if (length > kMaxTransfer) {
-    return Fail(absl::StrFormat("%s: length %d over the %d-byte limit",
-                                words[0], length, kMaxTransfer));
-  }
+  if (!WithinTransferLimit(words[0], length, &error)) return error;
   std::string data(length, '\0');
   memory_.Read(address, absl::MakeSpan(reinterpret_cast<uint8_t*>(data.data()),
                                        data.size()));
@@ -222,10 +229,7 @@ std::string QtestSession::BulkWrite(const std::vector<std::string_view>& words,
   const std::string_view text = words[3];
   // QEMU's answer for data words shorter than 3 characters.
   if (text.size() < 3) return "ERR invalid argument size";
-  if (length > kMaxTransfer) {
-    return Fail(absl::StrFormat("%s: length %d over the %d-byte limit",
-                                words[0], length, kMaxTransfer));
-  }
+  if (!WithinTransferLimit(words[0], length, &error)) return error;
   std::vector<uint8_t> data(length, 0);
   if (base64) {
     std::string decoded;
@@ -264,10 +268,7 @@ std::string QtestSession::MemorySet(
       !Number(words, 3, "value", &value, &error)) {
     return error;
   }
-  if (length > kMaxTransfer) {
-    return Fail(absl::StrFormat("memset: length %d over the %d-byte limit",
-                                length, kMaxTransfer));
-  }
+  if (!WithinTransferLimit(words[0], length, &error)) return error;
   memory_.Fill(address, length, static_cast<uint8_t>(value));
   return "OK";
 }
