@@ -100,6 +100,22 @@ TEST_F(QtestSessionTest, MemoryCommandsReachMmioDevices) {
   EXPECT_EQ(Run("read 0xffffffffffffffff 2"), "OK 0x0000");  // No wrap.
 }
 
+// A transfer over kMaxTransfer is refused by name before anything moves.
+TEST_F(QtestSessionTest, TransfersOverTheLimitAreRefused) {
+  const std::string over = "0x4000001";  // kMaxTransfer + 1
+  EXPECT_EQ(Run("read 0x0 " + over),
+            "FAIL read: length 67108865 over the 67108864-byte limit");
+  EXPECT_EQ(Run("b64read 0x0 " + over),
+            "FAIL b64read: length 67108865 over the 67108864-byte limit");
+  EXPECT_EQ(Run("write 0x0 " + over + " 0x01"),
+            "FAIL write: length 67108865 over the 67108864-byte limit");
+  EXPECT_EQ(Run("b64write 0x0 " + over + " AAAA"),
+            "FAIL b64write: length 67108865 over the 67108864-byte limit");
+  EXPECT_EQ(Run("memset 0x100 " + over + " 0xaa"),
+            "FAIL memset: length 67108865 over the 67108864-byte limit");
+  EXPECT_EQ(Run("readb 0x100"), "OK 0x0000000000000000");  // Untouched.
+}
+
 TEST_F(QtestSessionTest, UnknownCommandsAsQemu) {
   EXPECT_EQ(Run("foo 1 2"), "FAIL Unknown command 'foo'");
   EXPECT_EQ(Run("clock_step"), "FAIL Unknown command 'clock_step'");
