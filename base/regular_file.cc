@@ -13,12 +13,17 @@
 
 namespace base {
 
-absl::StatusOr<RegularFile> ReadRegularFile(const std::string& path,
-                                            uint64_t max_bytes) {
+absl::StatusOr<OpenedRegularFile> OpenRegularFile(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    return absl::NotFoundError(
-        absl::StrFormat("cannot open %s: %s", path, std::strerror(errno)));
+    const int error = errno;
+    const std::string message =
+        absl::StrFormat("cannot open %s: %s", path, std::strerror(error));
+    if (error == EMFILE || error == ENFILE) {
+      return absl::ResourceExhaustedError(message);
+    }
+    return absl::NotFoundError(message);
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -26,8 +31,22 @@ absl::StatusOr<RegularFile> ReadRegularFile(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrFormat("%s is not a regular file", path));
   }
+  return OpenedRegularFile{fd, static_cast<uint64_t>(st.st_size)};
+}
+
+absl::StatusOr<RegularFile> ReadRegularFile(const std::string& path,
+                                            uint64_t max_bytes) {
+  absl::StatusOr<OpenedRegularFile> opened = OpenRegularFile(path);
+  if (!opened.ok()) return opened.status();
+  return ReadOpenedRegularFile(path, *opened, max_bytes);
+}
+
+absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
+                                                  OpenedRegularFile opened,
+                                                  uint64_t max_bytes) {
+  const int fd = opened.fd;
   RegularFile file;
-  file.size = static_cast<uint64_t>(st.st_size);
+  file.size = opened.size;
   file.bytes.resize(std::min(file.size, max_bytes));
   size_t done = 0;
   while (done < file.bytes.size()) {

@@ -25,9 +25,26 @@ struct RegularFile {
   std::vector<uint8_t> bytes;  // its first min(size, max_bytes) bytes
 };
 
-// Fails with NotFound (cannot open), InvalidArgument (not a regular file) or
-// DataLoss (a read error, or the file shrank while read); each message names
-// the path.
+// An open regular file: `fd` (the caller closes it) and its size.
+struct OpenedRegularFile {
+  int fd = -1;
+  uint64_t size = 0;
+};
+
+// Opens `path` read-only (O_NONBLOCK, O_CLOEXEC) if it is a regular file.
+// Fails with ResourceExhausted when the process or system has no descriptor
+// left (EMFILE, ENFILE), NotFound for other open errors, InvalidArgument when
+// it is not a regular file; each message names the path.
+absl::StatusOr<OpenedRegularFile> OpenRegularFile(const std::string& path);
+
+// Reads the first min(size, max_bytes) bytes of `file` (opened from `path`,
+// which messages name) and closes it. Fails with DataLoss on a read error or
+// if the file shrank while read.
+absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
+                                                  OpenedRegularFile file,
+                                                  uint64_t max_bytes);
+
+// OpenRegularFile, then ReadOpenedRegularFile; fails as either.
 absl::StatusOr<RegularFile> ReadRegularFile(
     const std::string& path,
     uint64_t max_bytes = std::numeric_limits<uint64_t>::max());

@@ -1,7 +1,5 @@
 #include "fw_cfg/file_item.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,17 +86,39 @@ class FileItem : public Item {
   std::vector<uint8_t> window_;
 };
 
-// Running out of descriptors gets a hint: every file item larger than the
-// snapshot size keeps its file open.
-absl::Status OpenFailure(const std::string& path, int error) {
-  if (error == EMFILE || error == ENFILE) {
+// A failure to open an item's file, naming the device; running out of
+// descriptors gets a hint, since every file item larger than the snapshot
+// size keeps its file open.
+absl::Status OpenFailure(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kResourceExhausted) {
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "fw_cfg: cannot open %s: %s (each file item larger than %d bytes "
-        "keeps its file open; raise the limit with `ulimit -n`)",
-        path, std::strerror(error), kFileSnapshotMax));
+        "fw_cfg: %s (each file item larger than %d bytes keeps its file "
+        "open; raise the limit with `ulimit -n`)",
+        status.message(), kFileSnapshotMax));
   }
-  return absl::NotFoundError(absl::StrFormat("fw_cfg: cannot open %s: %s", path,
-                                             std::strerror(error)));
+  return absl::Status(status.code(),
+                      absl::StrFormat("fw_cfg: %s", status.message()));
+}
+
+// An item over bytes [offset, offset + size) of an open file; takes the
+// descriptor.
+absl::StatusOr<std::shared_ptr<Item>> ItemFromOpenFile(
+    base::OpenedRegularFile file, const std::string& path, uint64_t offset,
+    uint64_t size, PreadFunction pread) {
+  uint64_t end;
+  if (__builtin_add_overflow(offset, size, &end) || end > file.size) {
+    close(file.fd);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "fw_cfg: %s is %d bytes long, too short for bytes [%d, +%d)", path,
+        file.size, offset, size));
+  }
+  if (absl::Status status = CheckItemSize(size); !status.ok()) {
+    close(file.fd);
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %s", path, status.message()));
+  }
+  return std::make_shared<FileItem>(
+      file.fd, path, offset, static_cast<uint32_t>(size), std::move(pread));
 }
 
 }  // namespace
@@ -106,30 +126,9 @@ absl::Status OpenFailure(const std::string& path, int error) {
 absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItemWithReader(
     const std::string& path, uint64_t offset, uint64_t size,
     PreadFunction pread) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return OpenFailure(path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrFormat("fw_cfg: %s is not a regular file", path));
-  }
-  uint64_t end;
-  if (__builtin_add_overflow(offset, size, &end) ||
-      end > static_cast<uint64_t>(st.st_size)) {
-    close(fd);
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "fw_cfg: %s is %d bytes long, too short for bytes [%d, +%d)", path,
-        st.st_size, offset, size));
-  }
-  if (absl::Status status = CheckItemSize(size); !status.ok()) {
-    close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: %s", path, status.message()));
-  }
-  return std::make_shared<FileItem>(
-      fd, path, offset, static_cast<uint32_t>(size), std::move(pread));
+  absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
+  if (!file.ok()) return OpenFailure(file.status());
+  return ItemFromOpenFile(*file, path, offset, size, std::move(pread));
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItem(const std::string& path,
@@ -139,37 +138,22 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItem(const std::string& path,
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileItem(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrFormat("fw_cfg: cannot open %s: %s",
-                                               path, std::strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("fw_cfg: %s is not a regular file", path));
-  }
-  return MakeFileRangeItem(path, 0, static_cast<uint64_t>(st.st_size));
+  absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
+  if (!file.ok()) return OpenFailure(file.status());
+  return ItemFromOpenFile(*file, path, 0, file->size, ::pread);
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileOrSnapshotItem(
     const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-      static_cast<uint64_t>(st.st_size) > kFileSnapshotMax) {
-    return MakeFileItem(path);
+  absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
+  if (!file.ok()) return OpenFailure(file.status());
+  if (file->size > kFileSnapshotMax) {
+    return ItemFromOpenFile(*file, path, 0, file->size, ::pread);
   }
-  errno = 0;
-  absl::StatusOr<base::RegularFile> file =
-      base::ReadRegularFile(path, kFileSnapshotMax);
-  if (!file.ok() && (errno == EMFILE || errno == ENFILE)) {
-    return OpenFailure(path, errno);
-  }
-  if (!file.ok()) {
-    return absl::Status(file.status().code(),
-                        absl::StrFormat("fw_cfg: %s", file.status().message()));
-  }
-  if (file->size > kFileSnapshotMax) return MakeFileItem(path);
-  return MakeBytesItem(std::move(file->bytes));
+  absl::StatusOr<base::RegularFile> snapshot =
+      base::ReadOpenedRegularFile(path, *file, kFileSnapshotMax);
+  if (!snapshot.ok()) return OpenFailure(snapshot.status());
+  return MakeBytesItem(std::move(snapshot->bytes));
 }
 
 }  // namespace fw_cfg
