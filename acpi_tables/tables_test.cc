@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "acpi_tables/aml.h"
+#include "acpi_tables/test_bytes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -20,31 +21,13 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
-using Bytes = std::vector<uint8_t>;
-
-// Little-endian reads spelled out byte by byte, independent of the code under
-// test.
-uint32_t U16At(const Bytes& b, size_t at) {
-  return uint32_t{b.at(at)} | uint32_t{b.at(at + 1)} << 8;
-}
-uint32_t U32At(const Bytes& b, size_t at) {
-  return U16At(b, at) | U16At(b, at + 2) << 16;
-}
-uint64_t U64At(const Bytes& b, size_t at) {
-  return uint64_t{U32At(b, at)} | uint64_t{U32At(b, at + 4)} << 32;
-}
-std::string TextAt(const Bytes& b, size_t at, size_t size) {
-  return std::string(b.begin() + at, b.begin() + at + size);
-}
-Bytes Slice(const Bytes& b, size_t at, size_t size) {
-  return Bytes(b.begin() + at, b.begin() + at + size);
-}
-uint8_t Sum(const Bytes& b, size_t from, size_t to) {
-  uint8_t sum = 0;
-  for (size_t i = from; i < to; ++i) sum = static_cast<uint8_t>(sum + b[i]);
-  return sum;
-}
-uint8_t Sum(const Bytes& b) { return Sum(b, 0, b.size()); }
+using test_bytes::Bytes;
+using test_bytes::Slice;
+using test_bytes::Sum;
+using test_bytes::TextAt;
+using test_bytes::U16At;
+using test_bytes::U32At;
+using test_bytes::U64At;
 
 // Checks the common header of one of our tables.
 void ExpectHeader(const Bytes& table, const std::string& signature,

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "acpi_tables/test_bytes.h"
 #include "fw_cfg/formats/bios_linker_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,30 +31,15 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
-using Bytes = std::vector<uint8_t>;
+using test_bytes::Bytes;
+using test_bytes::Sum;
+using test_bytes::TextAt;
+using test_bytes::U16At;
+using test_bytes::U32At;
+using test_bytes::U64At;
 
 constexpr char kTables[] = "etc/acpi/tables";
 constexpr char kRsdp[] = "etc/acpi/rsdp";
-
-// Little-endian reads spelled out byte by byte, independent of the code under
-// test.
-uint32_t U16At(const Bytes& b, size_t at) {
-  return uint32_t{b.at(at)} | uint32_t{b.at(at + 1)} << 8;
-}
-uint32_t U32At(const Bytes& b, size_t at) {
-  return U16At(b, at) | U16At(b, at + 2) << 16;
-}
-uint64_t U64At(const Bytes& b, size_t at) {
-  return uint64_t{U32At(b, at)} | uint64_t{U32At(b, at + 4)} << 32;
-}
-std::string TextAt(const Bytes& b, size_t at, size_t size) {
-  return std::string(b.begin() + at, b.begin() + at + size);
-}
-uint8_t Sum(const Bytes& b, size_t from, size_t to) {
-  uint8_t sum = 0;
-  for (size_t i = from; i < to; ++i) sum = static_cast<uint8_t>(sum + b.at(i));
-  return sum;
-}
 
 // The default DSDT's AML, assembled by hand from this ASL (iasl 20200925
 // compiles it to the same bytes):

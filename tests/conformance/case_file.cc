@@ -17,17 +17,10 @@
 #include "base/byte_order.h"
 #include "base/status_macros.h"
 #include "tests/conformance/substitute.h"
+#include "tests/conformance/views.h"
 
 namespace conformance {
 namespace {
-
-absl::string_view AbslView(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-std::string_view StdView(absl::string_view s) {
-  return std::string_view(s.data(), s.size());
-}
 
 // Names both QEMU and our VMM accept: the characters of our config parser's
 // name components, at most 55 bytes. They also stay clear of the placeholder

@@ -14,13 +14,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "base/byte_order.h"
+#include "tests/conformance/views.h"
 
 namespace conformance {
 namespace {
-
-absl::string_view AbslView(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -15,17 +15,10 @@
 #include "absl/strings/string_view.h"
 #include "base/byte_order.h"
 #include "base/status_macros.h"
+#include "tests/conformance/views.h"
 
 namespace conformance {
 namespace {
-
-absl::string_view AbslView(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-std::string_view StdView(absl::string_view s) {
-  return std::string_view(s.data(), s.size());
-}
 
 absl::StatusOr<uint16_t> EvaluateKey(std::string_view expression,
                                      const KeyMap& keys) {
