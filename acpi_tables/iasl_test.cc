@@ -219,7 +219,8 @@ class IaslTest : public ::testing::Test {
 };
 
 TEST_F(IaslTest, EveryTableDisassemblesCleanlyAndRecompilesToItsBytes) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({.num_vcpus = 2});
+  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables(
+      {.num_vcpus = 2, .cmos_rtc = true, .i8042 = true});
   ASSERT_TRUE(tables.ok()) << tables.status();
   ASSERT_EQ(tables->direct_boot.size(), 6u);
   for (const AcpiGuestBlob& blob : tables->direct_boot) {
@@ -284,13 +285,17 @@ TEST_F(IaslTest, AcpicaLoadsTheTablesAndEvaluatesTheDevices) {
   const std::string acpiexec = FindTool("acpiexec");
   ASSERT_FALSE(acpiexec.empty())
       << "acpiexec was not found on PATH or in /usr/bin; " << kInstallHint;
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({});
+  // The tables of the VMM's x86 machine.
+  absl::StatusOr<X86AcpiTables> tables =
+      BuildX86AcpiTables({.cmos_rtc = true, .i8042 = true});
   ASSERT_TRUE(tables.ok()) << tables.status();
   std::vector<std::string> argv = {
       acpiexec, "-b",
       "Evaluate \\_SB.FWCF._HID; Evaluate \\_SB.FWCF._STA; "
       "Evaluate \\_SB.FWCF._CRS; Evaluate \\_SB.COM1._HID; "
-      "Evaluate \\_SB.COM1._CRS; Evaluate \\_S5"};
+      "Evaluate \\_SB.COM1._CRS; Evaluate \\_SB.KBD_._HID; "
+      "Evaluate \\_SB.KBD_._CRS; Evaluate \\_SB.RTC_._HID; "
+      "Evaluate \\_SB.RTC_._CRS; Evaluate \\_S5"};
   for (const AcpiGuestBlob& blob : tables->direct_boot) {
     // acpiexec builds its own RSDP and XSDT around the tables it is given.
     if (blob.name == "RSDP" || blob.name == "XSDT") continue;
@@ -317,6 +322,13 @@ TEST_F(IaslTest, AcpicaLoadsTheTablesAndEvaluatesTheDevices) {
               HasSubstr("47 01 10 05 10 05 01 0C 79 00"));  // FWCF._CRS
   EXPECT_THAT(run.output, HasSubstr("[Integer] = 000000000105D041"));
   EXPECT_THAT(run.output, HasSubstr("47 01 F8 03 F8 03 00 08 22 10 00 79 00"));
+  EXPECT_THAT(run.output, HasSubstr("[Integer] = 000000000303D041"));
+  // KBD_._CRS, printed over two lines.
+  EXPECT_THAT(run.output,
+              HasSubstr("47 01 60 00 60 00 01 01 47 01 64 00 64 00 01 01"));
+  EXPECT_THAT(run.output, HasSubstr("0010: 22 02 00 79 00"));
+  EXPECT_THAT(run.output, HasSubstr("[Integer] = 00000000000BD041"));
+  EXPECT_THAT(run.output, HasSubstr("47 01 70 00 70 00 01 08 22 00 01 79 00"));
   EXPECT_THAT(run.output, HasSubstr("[Package] Contains 4 Elements"));
   EXPECT_THAT(run.output, Not(HasSubstr("AE_NOT_FOUND")));
 }

@@ -268,6 +268,28 @@ absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config) {
     com1.Add(Name("_CRS", std::move(crs)));
     sb.Add(std::move(com1));
   }
+  if (config.i8042) {
+    // QEMU's i8042_build_aml (hw/input/pckbd.c), without the mouse.
+    Device kbd("KBD_");
+    kbd.Add(Name("_HID", EisaId("PNP0303")));
+    kbd.Add(Name("_STA", Integer(0x0f)));
+    ResourceTemplate crs;
+    crs.Add(Io(IoDecode::k16, 0x60, 0x60, 0x01, 0x01));
+    crs.Add(Io(IoDecode::k16, 0x64, 0x64, 0x01, 0x01));
+    crs.Add(IrqNoFlags(1));
+    kbd.Add(Name("_CRS", std::move(crs)));
+    sb.Add(std::move(kbd));
+  }
+  if (config.cmos_rtc) {
+    // QEMU's rtc_build_aml (hw/rtc/mc146818rtc.c).
+    Device rtc("RTC_");
+    rtc.Add(Name("_HID", EisaId("PNP0B00")));
+    ResourceTemplate crs;
+    crs.Add(Io(IoDecode::k16, 0x70, 0x70, 0x01, 0x08));
+    crs.Add(IrqNoFlags(8));
+    rtc.Add(Name("_CRS", std::move(crs)));
+    sb.Add(std::move(rtc));
+  }
   if (config.fw_cfg.has_value()) {
     // QEMU's fw_cfg_add_acpi_dsdt (hw/i386/fw_cfg.c).
     Device fwcf("FWCF");

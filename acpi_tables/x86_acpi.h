@@ -42,6 +42,8 @@
 //    request (power off) that `\_S5` announces, as on QEMU's PIIX4/ICH9.
 //  - DSDT: \_SB_.COM1 (PNP0501, _UID 0, IO 0x3f8-0x3ff and IRQ 4: QEMU's
 //    serial-isa.c resources, without its _STA and with _UID 0) when `com1`;
+//    \_SB_.KBD_ (PNP0303, _STA 0x0F, IO 0x60 and 0x64, IRQ 1) when `i8042`;
+//    \_SB_.RTC_ (PNP0B00, IO 0x70-0x77, IRQ 8) when `cmos_rtc`;
 //    \_SB_.FWCF ("QEMU0002", _STA 0x0B, IO base..base+size-1, exactly QEMU's
 //    fw_cfg_add_acpi_dsdt) when `fw_cfg`; and \_S5_ = Package {0, 0, 0, 0}.
 //
@@ -93,8 +95,13 @@ struct X86AcpiConfig {
   std::optional<FwCfgIoPorts> fw_cfg = FwCfgIoPorts{};
   // A 16550 UART at 0x3f8, IRQ 4.
   bool com1 = true;
-  // An MC146818 CMOS RTC at 0x70 (clears "CMOS RTC Not Present").
+  // An MC146818 CMOS RTC at 0x70, IRQ 8: clears "CMOS RTC Not Present" and
+  // adds \_SB_.RTC_ (PNP0B00, as QEMU's mc146818rtc).
   bool cmos_rtc = false;
+  // The i8042 keyboard controller at 0x60/0x64, IRQ 1: \_SB_.KBD_ (PNP0303,
+  // as QEMU's pckbd), and no PS/2 mouse node, so that Linux leaves the
+  // auxiliary port alone.
+  bool i8042 = false;
   // The PM1a event (4 ports) and control (2 ports) blocks, contiguous.
   uint16_t pm_io_base = kDefaultPmIoBase;
   // Direct boot only: the RSDP's address (16-byte aligned; in

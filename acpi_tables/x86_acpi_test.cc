@@ -121,6 +121,49 @@ TEST(X86DsdtTest, WithoutFwCfgOrCom1) {
                   {{0x10, 0x36, 0x5c, '_', 'S', 'B', '_'}, kFwcf, kS5})));
 }
 
+// With the keyboard controller and the RTC (the VMM's x86 machine), from
+//   Device (KBD) {
+//       Name (_HID, EisaId ("PNP0303"))
+//       Name (_STA, 0x0F)
+//       Name (_CRS, ResourceTemplate () {
+//           IO (Decode16, 0x0060, 0x0060, 0x01, 0x01, )
+//           IO (Decode16, 0x0064, 0x0064, 0x01, 0x01, )
+//           IRQNoFlags () {1}
+//       })
+//   }
+//   Device (RTC) {
+//       Name (_HID, EisaId ("PNP0B00"))
+//       Name (_CRS, ResourceTemplate () {
+//           IO (Decode16, 0x0070, 0x0070, 0x01, 0x08, )
+//           IRQNoFlags () {8}
+//       })
+//   }
+TEST(X86DsdtTest, KeyboardControllerAndRtc) {
+  const Bytes kbd = {
+      0x5b, 0x82, 0x34, 'K',  'B',  'D',  '_',                     //
+      0x08, '_',  'H',  'I',  'D',  0x0c, 0x41, 0xd0, 0x03, 0x03,  //
+      0x08, '_',  'S',  'T',  'A',  0x0a, 0x0f,                    //
+      0x08, '_',  'C',  'R',  'S',  0x11, 0x18, 0x0a, 0x15,        //
+      0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,              //
+      0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,              //
+      0x22, 0x02, 0x00, 0x79, 0x00,                                //
+  };
+  const Bytes rtc = {
+      0x5b, 0x82, 0x25, 'R',  'T',  'C',  '_',                     //
+      0x08, '_',  'H',  'I',  'D',  0x0c, 0x41, 0xd0, 0x0b, 0x00,  //
+      0x08, '_',  'C',  'R',  'S',  0x11, 0x10, 0x0a, 0x0d,        //
+      0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x08,              //
+      0x22, 0x00, 0x01, 0x79, 0x00,                                //
+  };
+  absl::StatusOr<Bytes> dsdt = BuildX86Dsdt(
+      {.fw_cfg = std::nullopt, .com1 = false, .cmos_rtc = true, .i8042 = true});
+  ASSERT_TRUE(dsdt.ok()) << dsdt.status();
+  // Scope payload 5 + 54 + 39 = 98 -> PkgLength 100 (two bytes): 0x44 0x06.
+  EXPECT_THAT(Body(*dsdt),
+              ElementsAreArray(Concat(
+                  {{0x10, 0x44, 0x06, 0x5c, '_', 'S', 'B', '_'}, kbd, rtc, kS5})));
+}
+
 TEST(X86DsdtTest, FwCfgWithoutDmaAndOtherBase) {
   absl::StatusOr<Bytes> dsdt = BuildX86Dsdt(
       {.fw_cfg = FwCfgIoPorts{.base = 0x1510, .size = 0x02}, .com1 = false});

@@ -1,12 +1,14 @@
-// COM1, the i8042 and the ACPI PM block, through a PIO bus as a guest
-// reaches them.
+// COM1, the i8042, the CMOS RTC and the ACPI PM block, through a PIO bus as
+// a guest reaches them.
 
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "vm-device/bus.h"
+#include "absl/time/time.h"
 #include "vmm/devices/acpi_pm.h"
+#include "vmm/devices/cmos.h"
 #include "vmm/devices/i8042.h"
 #include "vmm/devices/serial.h"
 
@@ -63,14 +65,209 @@ TEST(Serial, TransmitsAndInterruptsLikeA16550) {
 TEST(I8042, ResetCommandOnlyAtTheCommandPort) {
   int resets = 0;
   vm_device::PioBus bus;
-  ASSERT_TRUE(
-      bus.Insert(std::make_shared<I8042>([&] { ++resets; }), 0x60, 5).ok());
-  EXPECT_EQ(In(bus, 0x64), 0u);  // Nothing to read, ready for input.
-  Out(bus, 0x60, 0xfe);          // Data port: not a command.
-  Out(bus, 0x64, 0xaa);          // Another command.
+  ASSERT_TRUE(bus.Insert(std::make_shared<I8042>([&] { ++resets; }), 0x60,
+                         I8042::kSize)
+                  .ok());
+  Out(bus, 0x60, 0xfe);  // Data port: not a command.
+  Out(bus, 0x64, 0xaa);  // Another command.
+  Out(bus, 0x64, 0xf1);  // Pulse output-port bits, bit 0 (reset) left alone.
   EXPECT_EQ(resets, 0);
   Out(bus, 0x64, 0xfe);
   EXPECT_EQ(resets, 1);
+  Out(bus, 0x64, 0xd1);  // Write the output port with the reset bit clear.
+  Out(bus, 0x60, 0x02);
+  EXPECT_EQ(resets, 2);
+}
+
+// Linux's i8042 probe (drivers/input/serio/i8042.c): flush, self-test, read
+// and write the command byte, enable the keyboard port; each reply must be
+// there at once, or the driver waits 0.5 s per try and gives up ("Can't
+// read CTR").
+TEST(I8042, AnswersLinuxsControllerCommands) {
+  vm_device::PioBus bus;
+  ASSERT_TRUE(
+      bus.Insert(std::make_shared<I8042>(nullptr), 0x60, I8042::kSize).ok());
+  EXPECT_EQ(In(bus, 0x64), 0x18u);  // QEMU's reset status: nothing to read.
+  Out(bus, 0x64, 0xaa);             // Self-test.
+  EXPECT_EQ(In(bus, 0x64), 0x1du);  // Output full, system flag.
+  EXPECT_EQ(In(bus, 0x60), 0x55u);
+  EXPECT_EQ(In(bus, 0x64) & 0x01, 0u);
+  Out(bus, 0x64, 0x20);  // Read the command byte.
+  EXPECT_EQ(In(bus, 0x60), 0x03u);
+  Out(bus, 0x64, 0x60);  // Write it: translation, system flag, interrupts off.
+  Out(bus, 0x60, 0x64);
+  EXPECT_EQ(In(bus, 0x64) & 0x08, 0u);  // The last write was data.
+  Out(bus, 0x64, 0x20);
+  EXPECT_EQ(In(bus, 0x60), 0x64u);
+  Out(bus, 0x64, 0xa7);  // Disable the auxiliary port: CTR bit 5.
+  Out(bus, 0x64, 0xad);  // Disable the keyboard: CTR bit 4.
+  Out(bus, 0x64, 0x20);
+  EXPECT_EQ(In(bus, 0x60), 0x74u);
+  Out(bus, 0x64, 0xa8);
+  Out(bus, 0x64, 0xae);
+  Out(bus, 0x64, 0x20);
+  EXPECT_EQ(In(bus, 0x60), 0x44u);
+  Out(bus, 0x64, 0xab);  // Keyboard interface test: no error.
+  EXPECT_EQ(In(bus, 0x60), 0x00u);
+  // Loopbacks: the keyboard's, then the auxiliary port's (status bit 5).
+  Out(bus, 0x64, 0xd2);
+  Out(bus, 0x60, 0x5a);
+  EXPECT_EQ(In(bus, 0x64) & 0x21, 0x01u);
+  EXPECT_EQ(In(bus, 0x60), 0x5au);
+  Out(bus, 0x64, 0xd3);
+  Out(bus, 0x60, 0xa5);
+  EXPECT_EQ(In(bus, 0x64) & 0x21, 0x21u);
+  EXPECT_EQ(In(bus, 0x60), 0xa5u);
+  // A keyboard command: nothing is attached, so no reply; the data port
+  // reads the last byte again.
+  Out(bus, 0x60, 0xff);
+  EXPECT_EQ(In(bus, 0x64) & 0x01, 0u);
+  EXPECT_EQ(In(bus, 0x60), 0xa5u);
+  Out(bus, 0x64, 0xd0);  // The output port: A20 on, not in reset.
+  EXPECT_EQ(In(bus, 0x60), 0xcfu);
+}
+
+TEST(I8042, UnansweredRepliesAreBounded) {
+  vm_device::PioBus bus;
+  ASSERT_TRUE(
+      bus.Insert(std::make_shared<I8042>(nullptr), 0x60, I8042::kSize).ok());
+  // A guest issuing commands without reading the replies: at most 16 are
+  // kept, the oldest first.
+  for (int i = 0; i < 1000; ++i) {
+    Out(bus, 0x64, 0xd2);
+    Out(bus, 0x60, i & 0xff);
+  }
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(In(bus, 0x64) & 0x01, 1u);
+    EXPECT_EQ(In(bus, 0x60), static_cast<uint32_t>(i));
+  }
+  EXPECT_EQ(In(bus, 0x64) & 0x01, 0u);
+}
+
+// The clock and the CMOS bytes, read through ports 0x70/0x71 as a guest
+// does, against a fake host clock.
+class CmosTest : public ::testing::Test {
+ protected:
+  void Attach(const Cmos::MachineInfo& machine) {
+    ASSERT_TRUE(bus_.Insert(std::make_shared<Cmos>(
+                                machine, [this] { return now_; }),
+                            Cmos::kIndexPort, Cmos::kSize)
+                    .ok());
+  }
+  uint32_t Get(uint8_t index) {
+    Out(bus_, 0x70, index);
+    return In(bus_, 0x71);
+  }
+  void Set(uint8_t index, uint8_t value) {
+    Out(bus_, 0x70, index);
+    Out(bus_, 0x71, value);
+  }
+
+  vm_device::PioBus bus_;
+  // Friday 2026-12-04 13:45:59.5 UTC.
+  absl::Time now_ = absl::FromUnixMillis(1796391959500);
+};
+
+TEST_F(CmosTest, TimeOfDayInBcdAnd24HourMode) {
+  Attach({.ram_below_4g = 512 << 20, .cpus = 1});
+  EXPECT_EQ(Get(0x00), 0x59u);  // seconds
+  EXPECT_EQ(Get(0x02), 0x45u);  // minutes
+  EXPECT_EQ(Get(0x04), 0x13u);  // hours
+  EXPECT_EQ(Get(0x06), 0x06u);  // weekday: Sunday is 1
+  EXPECT_EQ(Get(0x07), 0x04u);  // day of month
+  EXPECT_EQ(Get(0x08), 0x12u);  // month
+  EXPECT_EQ(Get(0x09), 0x26u);  // year
+  EXPECT_EQ(Get(0x32), 0x20u);  // century
+  EXPECT_EQ(Get(0x0a), 0x26u);  // divider running, 1024 Hz
+  EXPECT_EQ(Get(0x0b), 0x02u);  // 24-hour, BCD
+  EXPECT_EQ(Get(0x0c), 0x00u);  // no interrupt flags
+  EXPECT_EQ(Get(0x0d), 0x80u);  // valid RAM and time
+  EXPECT_EQ(Get(0x8d), 0x80u);  // bit 7 of the index masks NMIs only
+  EXPECT_EQ(In(bus_, 0x70), 0xffu);
+  now_ += absl::Seconds(1);
+  EXPECT_EQ(Get(0x00), 0x00u);  // The minute rolls over.
+  EXPECT_EQ(Get(0x02), 0x46u);
+}
+
+TEST_F(CmosTest, BinaryAnd12HourModes) {
+  Attach({.ram_below_4g = 512 << 20, .cpus = 1});
+  Set(0x0b, 0x04);              // Binary, 12-hour.
+  EXPECT_EQ(Get(0x00), 59u);    // 0x3b
+  EXPECT_EQ(Get(0x04), 0x81u);  // 1 PM
+  EXPECT_EQ(Get(0x09), 26u);
+  Set(0x0b, 0x00);              // BCD, 12-hour.
+  EXPECT_EQ(Get(0x04), 0x81u);
+  now_ -= absl::Hours(13);      // 00:45: 12 AM
+  EXPECT_EQ(Get(0x04), 0x12u);
+}
+
+TEST_F(CmosTest, UpdateInProgressOnlyJustBeforeTheSecondTicks) {
+  Attach({.ram_below_4g = 512 << 20, .cpus = 1});
+  EXPECT_EQ(Get(0x0a) & 0x80, 0u);  // .5 s into the second
+  now_ += absl::Microseconds(499800);
+  EXPECT_EQ(Get(0x0a) & 0x80, 0x80u);  // 200 us before the update
+  Set(0x0b, 0x82);                     // SET: updates stopped, so no UIP.
+  EXPECT_EQ(Get(0x0a) & 0x80, 0u);
+  Set(0x0b, 0x02);
+  Set(0x0a, 0xa6);  // UIP is read-only.
+  now_ += absl::Microseconds(300);  // just after the update
+  EXPECT_EQ(Get(0x0a), 0x26u);
+}
+
+TEST_F(CmosTest, WritingTheClockMovesOnlyTheGuestsTime) {
+  Attach({.ram_below_4g = 512 << 20, .cpus = 1});
+  Set(0x0b, 0x82);  // As Linux's hwclock: SET, write the fields, clear SET.
+  Set(0x04, 0x07);
+  Set(0x02, 0x30);
+  Set(0x08, 0x01);
+  Set(0x09, 0x99);
+  Set(0x32, 0x19);
+  Set(0x0b, 0x02);
+  EXPECT_EQ(Get(0x04), 0x07u);
+  EXPECT_EQ(Get(0x02), 0x30u);
+  EXPECT_EQ(Get(0x07), 0x04u);
+  EXPECT_EQ(Get(0x08), 0x01u);
+  EXPECT_EQ(Get(0x09), 0x99u);
+  EXPECT_EQ(Get(0x32), 0x19u);
+  EXPECT_EQ(Get(0x06), 0x02u);  // 1999-01-04 was a Monday.
+  now_ += absl::Seconds(2);     // The guest's clock keeps running.
+  EXPECT_EQ(Get(0x00), 0x01u);
+  // Nonsense from a hostile guest (month 0x99, hour 0xff) gives some time,
+  // never a crash, and every field stays a valid BCD clock reading.
+  Set(0x08, 0x99);
+  Set(0x04, 0xff);
+  const uint32_t month = Get(0x08);
+  EXPECT_GE(month, 0x01u);
+  EXPECT_LE(month, 0x12u);
+  EXPECT_LE(Get(0x04), 0x23u);
+}
+
+TEST_F(CmosTest, MemorySizeAndCpuBytesAsQemuWritesThem) {
+  // 4 GiB on the q35 layout: 2 GiB below 4 GiB, 2 GiB above; 4 vCPUs.
+  Attach({.ram_below_4g = uint64_t{2} << 30,
+          .ram_above_4g = uint64_t{2} << 30,
+          .cpus = 4});
+  EXPECT_EQ(Get(0x15) | Get(0x16) << 8, 640u);      // base memory, KiB
+  EXPECT_EQ(Get(0x17) | Get(0x18) << 8, 0xffffu);   // above 1 MiB, capped
+  EXPECT_EQ(Get(0x30) | Get(0x31) << 8, 0xffffu);
+  EXPECT_EQ(Get(0x34) | Get(0x35) << 8, 0x7f00u);   // above 16 MiB, 64 KiB
+  EXPECT_EQ(Get(0x5b) | Get(0x5c) << 8 | Get(0x5d) << 16, 0x8000u);
+  EXPECT_EQ(Get(0x5f), 3u);     // CPUs - 1
+  EXPECT_EQ(Get(0x14), 0x06u);  // FPU, PS/2 mouse port
+  EXPECT_EQ(Get(0x10), 0x00u);  // no floppy drives
+  EXPECT_EQ(Get(0x3d), 0x12u);  // boot order "cad"
+  EXPECT_EQ(Get(0x38), 0x30u);
+  Set(0x40, 0xa5);              // The rest is RAM.
+  EXPECT_EQ(Get(0x40), 0xa5u);
+  Set(0x0d, 0x00);  // Register D is read-only.
+  EXPECT_EQ(Get(0x0d), 0x80u);
+}
+
+TEST_F(CmosTest, SmallMachine) {
+  Attach({.ram_below_4g = 8 << 20, .cpus = 300});
+  EXPECT_EQ(Get(0x17) | Get(0x18) << 8, 7168u);  // (8 MiB - 1 MiB) / 1 KiB
+  EXPECT_EQ(Get(0x34) | Get(0x35) << 8, 0u);     // nothing above 16 MiB
+  EXPECT_EQ(Get(0x5f), 0u);  // 300 CPUs do not fit: 0, as QEMU
 }
 
 TEST(AcpiPm, SleepEnableWithS5TypePowersOff) {

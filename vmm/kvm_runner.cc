@@ -19,6 +19,7 @@
 #include "vmm/devices/i8042.h"
 #include "vmm/devices/serial.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/x86/linux_loader.h"
 
 namespace vmm {
@@ -126,20 +127,6 @@ void RunVcpu(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
   }
 }
 
-std::vector<kvm_cpuid_entry2> CpuidFor(
-    const std::vector<kvm_cpuid_entry2>& supported, uint32_t vcpu_id) {
-  std::vector<kvm_cpuid_entry2> cpuid = supported;
-  for (kvm_cpuid_entry2& entry : cpuid) {
-    if (entry.function == 1) {
-      // Initial APIC ID in EBX[31:24]; it must match the MADT.
-      entry.ebx = (entry.ebx & 0x00ffffff) | (vcpu_id << 24);
-    } else if (entry.function == 0xb) {
-      entry.edx = vcpu_id;  // x2APIC ID
-    }
-  }
-  return cpuid;
-}
-
 // Set by SIGINT/SIGTERM; the main thread ends the run when it sees it.
 std::atomic<int> g_stop_signal{0};
 
@@ -241,7 +228,7 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   RETURN_IF_ERROR(machine.pio().Insert(serial, Serial16550::kCom1Base, 8));
   auto i8042 =
       std::make_shared<I8042>([&outcome] { outcome.Finish(absl::OkStatus()); });
-  RETURN_IF_ERROR(machine.pio().Insert(i8042, I8042::kDataPort, 5));
+  RETURN_IF_ERROR(machine.pio().Insert(i8042, I8042::kDataPort, I8042::kSize));
 
   // ACPI's fixed PM1 block: S5 powers off.
   const acpi_tables::X86AcpiConfig acpi_config =

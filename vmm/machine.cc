@@ -13,6 +13,7 @@
 #include "fw_cfg/keys.h"
 #include "fw_cfg/mmio.h"
 #include "fw_cfg/standard_items.h"
+#include "vmm/devices/cmos.h"
 #include "vmm/x86/firmware.h"
 
 namespace vmm {
@@ -44,6 +45,8 @@ acpi_tables::X86AcpiConfig X86AcpiConfigFor(const VmmOptions& options,
                                             bool has_fw_cfg) {
   acpi_tables::X86AcpiConfig config;
   config.num_vcpus = options.boot_cpus;
+  config.cmos_rtc = true;
+  config.i8042 = true;
   if (!has_fw_cfg) config.fw_cfg.reset();
   return config;
 }
@@ -68,6 +71,7 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   if (options.firmware) {
     ASSIGN_OR_RETURN(machine->memory_,
                      CreateMemoryWithFirmware(ram, *options.firmware));
+    RETURN_IF_ERROR(machine->AddLegacyDevices(options));
     if (options.fw_cfg.enabled) RETURN_IF_ERROR(machine->AddFwCfg(options));
     return machine;
   }
@@ -79,8 +83,20 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
         absl::StrFormat("guest memory: %s", memory.status().message()));
   }
   machine->memory_ = *std::move(memory);
+  RETURN_IF_ERROR(machine->AddLegacyDevices(options));
   if (options.fw_cfg.enabled) RETURN_IF_ERROR(machine->AddFwCfg(options));
   return machine;
+}
+
+absl::Status Machine::AddLegacyDevices(const VmmOptions& options) {
+  if (options.layout != Layout::kX86_64) return absl::OkStatus();
+  const uint64_t below = BelowFourGiB(options.memory_size);
+  return pio_.Insert(
+      std::make_shared<Cmos>(Cmos::MachineInfo{
+          .ram_below_4g = below,
+          .ram_above_4g = options.memory_size - below,
+          .cpus = options.boot_cpus}),
+      Cmos::kIndexPort, Cmos::kSize);
 }
 
 absl::Status Machine::AddFwCfg(const VmmOptions& options) {

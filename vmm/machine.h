@@ -55,6 +55,8 @@ class Machine {
 
  private:
   Machine() = default;
+  // x86: the CMOS RTC.
+  absl::Status AddLegacyDevices(const VmmOptions& options);
   absl::Status AddFwCfg(const VmmOptions& options);
 
   std::shared_ptr<const vm_memory::GuestMemory> memory_;
