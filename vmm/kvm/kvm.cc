@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,10 +79,19 @@ absl::Status IoctlError(const char* call) {
 }  // namespace
 
 absl::StatusOr<Kvm> Kvm::Open(const char* path) {
+  // No O_CREAT: a probe must never leave a file where the device belongs.
   const int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     return absl::UnavailableError(
         absl::StrFormat("cannot open %s: %s", path, std::strerror(errno)));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+    close(fd);
+    return absl::UnavailableError(absl::StrFormat(
+        "%s is not a character device (a file left there by a faulty probe? "
+        "remove it)",
+        path));
   }
   const int version = ioctl(fd, KVM_GET_API_VERSION, 0);
   if (version != KVM_API_VERSION) {
