@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The vmm binary as a user runs it: exit codes, one-line errors, the qtest
-# endpoint over stdio, and the build without fw_cfg.
+# endpoint over stdio, the build without fw_cfg and the fully static build.
 #   $1: vmm (default build)   $2: vmm built with --//vmm:fw_cfg=false
+#   $3: vmm_static
 set -u
 vmm="$1"
 vmm_no_fw_cfg="$2"
+vmm_static="$3"
 failures=0
 passes=0
 check() {  # description, expected, actual
@@ -58,6 +60,14 @@ check "no-fw_cfg build rejects --fw-cfg-config" 2 "$code"
 
 out=$(printf 'inb 0x511\ninl 0x514\n' | "$vmm_no_fw_cfg" --qtest stdio --memory size=64M)
 check "no-fw_cfg build has no device" "OK 0x00ff OK 0xffffffff" "$(echo $out)"
+
+# The static build needs no dynamic loader and no shared library.
+headers=$(readelf -lW "$vmm_static" 2>&1)
+[[ "$headers" == *"Program Headers"* ]]; check "vmm_static is an ELF executable" 0 $?
+[[ "$headers" != *INTERP* && "$headers" != *DYNAMIC* ]]
+check "vmm_static has no interpreter and no dynamic section" 0 $?
+out=$(printf 'outw 0x510 0x0\ninb 0x511\n' | "$vmm_static" --qtest stdio --memory size=64M)
+check "vmm_static serves qtest" "OK OK 0x0051" "$(echo $out)"
 
 echo "$passes passed, $failures failed"
 exit $((failures > 0))
