@@ -4,7 +4,10 @@
 #   tools/test_guest/build.sh OUTDIR
 #
 # Produces OUTDIR/vmlinuz, OUTDIR/vmlinux (the ELF kernel inside vmlinuz),
-# OUTDIR/initramfs.cpio.gz and OUTDIR/manifest.txt.
+# OUTDIR/initramfs.cpio.gz (the test guest), OUTDIR/l1-initramfs.cpio.gz (the
+# nested KVM host of tests/nested, booted with the same vmlinuz) and
+# OUTDIR/manifest.txt. Runs on the same OUTDIR wait for each other, and a run
+# whose inputs (packages, these scripts) are unchanged does nothing.
 # The .deb files are downloaded with `apt-get download` (works as any user;
 # run `apt-get update` once beforehand) into OUTDIR/cache/ and reused on later
 # runs; they are unpacked with `dpkg-deb -x`, never installed. Running it
@@ -26,6 +29,9 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE="$OUTDIR/cache"
 WORK="$OUTDIR/work"
 mkdir -p "$CACHE"
+# One build at a time per OUTDIR (tests may start several at once).
+exec 9>"$OUTDIR/.lock"
+flock 9
 
 export LC_ALL=C
 umask 022
@@ -92,12 +98,22 @@ BUSYBOX_VERSION=${BUSYBOX_VERSION:-$(candidate_version "$BUSYBOX_PACKAGE")}
 log "kernel:  $KERNEL_PACKAGE $KERNEL_VERSION${META_VER:+ (from $META_PKG $META_VER)}"
 log "busybox: $BUSYBOX_PACKAGE $BUSYBOX_VERSION"
 
+# Everything the outputs depend on; a matching manifest means they are built.
+INPUTS_KEY=$(cat "$0" "$SCRIPT_DIR/init" "$SCRIPT_DIR/l1_init" |
+  { sha256sum; echo "$KERNEL_PACKAGE=$KERNEL_VERSION $BUSYBOX_PACKAGE=$BUSYBOX_VERSION"; } |
+  sha256sum | cut -d' ' -f1)
+if grep -qx "inputs: $INPUTS_KEY" "$OUTDIR/manifest.txt" 2>/dev/null &&
+   [[ -f "$OUTDIR/vmlinux" && -f "$OUTDIR/l1-initramfs.cpio.gz" ]]; then
+  log "up to date: $OUTDIR"
+  exit 0
+fi
+
 KERNEL_DEB=$(fetch_deb "$KERNEL_PACKAGE" "$KERNEL_VERSION")
 BUSYBOX_DEB=$(fetch_deb "$BUSYBOX_PACKAGE" "$BUSYBOX_VERSION")
 
 # ---- unpack ---------------------------------------------------------------
 rm -rf "$WORK"
-mkdir -p "$WORK/kernel" "$WORK/busybox" "$WORK/stage"
+mkdir -p "$WORK/kernel" "$WORK/busybox"
 trap 'rm -rf "$WORK"' EXIT
 dpkg-deb -x "$KERNEL_DEB" "$WORK/kernel"
 dpkg-deb -x "$BUSYBOX_DEB" "$WORK/busybox"
@@ -147,57 +163,83 @@ module_depends() {
   fi
 }
 
-mkdir -p "$WORK/stage/lib/modules"
-LOAD_ORDER=()          # module names, dependencies first
-declare -A SEEN=()
+# add_module STAGE NAME: NAME.ko and, first, every module it depends on,
+# into STAGE/lib/modules, appending each to STAGE's load order.
+declare -A SEEN=()       # "STAGE:name" -> 1
+declare -A LOAD_ORDER=() # STAGE -> "name name ..." (dependencies first)
+MODULE_LINES=()          # manifest lines, both images
 add_module() {
-  local name=${1//-/_} src dst deps dep
-  [[ -n "${SEEN[$name]:-}" ]] && return 0
-  SEEN[$name]=1
+  local stage=$1 name=${2//-/_} src dst deps dep
+  [[ -n "${SEEN[$stage:$name]:-}" ]] && return 0
+  SEEN[$stage:$name]=1
   src=$(find_module "$name")
   [[ -n "$src" ]] || die "module $name not found in $KERNEL_PACKAGE (built in? then drop it)"
-  dst="$WORK/stage/lib/modules/$name.ko"
+  mkdir -p "$stage/lib/modules"
+  dst="$stage/lib/modules/$name.ko"
   decompress_module "$src" "$dst"
   deps=$(module_depends "$dst")
   for dep in ${deps//,/ }; do
-    add_module "$dep"
+    add_module "$stage" "$dep"
   done
-  LOAD_ORDER+=("$name")
-  MODULE_SOURCES+=("${src#"$WORK/kernel/"}")
+  LOAD_ORDER[$stage]+="$name "
+  MODULE_LINES+=("module: $(basename "$stage") $name from ${src#"$WORK/kernel/"} sha256=$(sha256sum <"$dst" | cut -d' ' -f1)")
 }
-MODULE_SOURCES=()
-add_module qemu_fw_cfg
-log "modules (load order): ${LOAD_ORDER[*]}"
 
-# ---- initramfs staging tree ----------------------------------------------
-S="$WORK/stage"
-mkdir -p "$S/bin" "$S/dev" "$S/proc" "$S/sys" "$S/tmp" "$S/root"
-cp "$BUSYBOX" "$S/bin/busybox"
-chmod 0755 "$S/bin/busybox"
-# One symlink per applet, so /init can call them by name.
-for applet in $("$S/bin/busybox" --list); do
-  [[ "$applet" == busybox ]] && continue
-  ln -sf busybox "$S/bin/$applet"
-done
-[[ -L "$S/bin/sh" ]] || die "busybox has no sh applet"
-printf '%s\n' "${LOAD_ORDER[@]}" >"$S/lib/modules/load-order"
-install -m 0755 "$SCRIPT_DIR/init" "$S/init"
+# stage_busybox STAGE INIT: the directory skeleton, busybox with one symlink
+# per applet (so /init can call them by name), the modules' load order and
+# INIT as /init.
+stage_busybox() {
+  local stage=$1 applet
+  mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/tmp" \
+    "$stage/root" "$stage/lib/modules"
+  cp "$BUSYBOX" "$stage/bin/busybox"
+  chmod 0755 "$stage/bin/busybox"
+  for applet in $("$stage/bin/busybox" --list); do
+    [[ "$applet" == busybox ]] && continue
+    ln -sf busybox "$stage/bin/$applet"
+  done
+  [[ -L "$stage/bin/sh" ]] || die "busybox has no sh applet"
+  printf '%s\n' ${LOAD_ORDER[$stage]:-} >"$stage/lib/modules/load-order"
+  install -m 0755 "$2" "$stage/init"
+  find "$stage" -exec touch -h -d "@$EPOCH" {} +
+}
 
-find "$S" -exec touch -h -d "@$EPOCH" {} +
-
-INITRAMFS_TMP="$OUTDIR/initramfs.cpio.gz.tmp"
+# write_initramfs STAGE OUT: a reproducible gzip-compressed newc archive.
 if command -v cpio >/dev/null; then
   CPIO_TOOL="cpio (GNU, $(cpio --version | awk 'NR == 1 {print $NF}'))"
-  (cd "$S" && find . -mindepth 1 | sort |
-     cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9n >"$INITRAMFS_TMP"
 else
   log "cpio not found: install it with 'apt-get install cpio' (package 'cpio');"
   log "falling back to busybox's cpio applet for now"
   CPIO_TOOL="busybox cpio ($BUSYBOX_PACKAGE $BUSYBOX_VERSION)"
-  (cd "$S" && find . -mindepth 1 | sort |
-     "$S/bin/busybox" cpio -o -H newc -R 0:0) | gzip -9n >"$INITRAMFS_TMP"
 fi
-mv -f "$INITRAMFS_TMP" "$OUTDIR/initramfs.cpio.gz"
+write_initramfs() {
+  local stage=$1 out=$2
+  if command -v cpio >/dev/null; then
+    (cd "$stage" && find . -mindepth 1 | sort |
+       cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9n >"$out.tmp"
+  else
+    (cd "$stage" && find . -mindepth 1 | sort |
+       "$BUSYBOX" cpio -o -H newc -R 0:0) | gzip -9n >"$out.tmp"
+  fi
+  mv -f "$out.tmp" "$out"
+}
+
+# The test guest: qemu_fw_cfg (no dependencies in Debian 6.1 kernels).
+GUEST="$WORK/guest"
+add_module "$GUEST" qemu_fw_cfg
+log "guest modules (load order): ${LOAD_ORDER[$GUEST]}"
+stage_busybox "$GUEST" "$SCRIPT_DIR/init"
+write_initramfs "$GUEST" "$OUTDIR/initramfs.cpio.gz"
+
+# The nested KVM host (tests/nested): KVM for AMD SVM, which QEMU's TCG
+# emulates, and 9p over virtio-pci, through which it sees the host's files.
+HOST="$WORK/l1"
+for m in kvm_amd 9p 9pnet_virtio virtio_pci; do
+  add_module "$HOST" "$m"
+done
+log "nested host modules (load order): ${LOAD_ORDER[$HOST]}"
+stage_busybox "$HOST" "$SCRIPT_DIR/l1_init"
+write_initramfs "$HOST" "$OUTDIR/l1-initramfs.cpio.gz"
 cp -f "$VMLINUZ" "$OUTDIR/vmlinuz.tmp"
 mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
 
@@ -229,18 +271,18 @@ deb_sha() { sha256sum <"$1" | cut -d' ' -f1; }
 {
   echo "# fw_cfg test guest, built by tools/test_guest/build.sh"
   echo "# Reproduce: apt-get download <package>=<version>; dpkg-deb -x"
+  echo "inputs: $INPUTS_KEY"
   [[ -n "$META_VER" ]] && echo "meta-package: $META_PKG $META_VER"
   echo "kernel-package: $KERNEL_PACKAGE $KERNEL_VERSION sha256=$(deb_sha "$KERNEL_DEB")"
   echo "kernel-release: $KREL"
   echo "busybox-package: $BUSYBOX_PACKAGE $BUSYBOX_VERSION sha256=$(deb_sha "$BUSYBOX_DEB")"
-  echo "busybox-binary: $("$S/bin/busybox" | sed -n 1p)"
-  for i in "${!LOAD_ORDER[@]}"; do
-    echo "module: ${LOAD_ORDER[$i]} from ${MODULE_SOURCES[$i]} sha256=$(sha256sum <"$S/lib/modules/${LOAD_ORDER[$i]}.ko" | cut -d' ' -f1)"
-  done
+  echo "busybox-binary: $("$BUSYBOX" | sed -n 1p)"
+  printf '%s\n' "${MODULE_LINES[@]}"
   echo "cpio: $CPIO_TOOL"
   echo "vmlinuz: sha256=$(deb_sha "$OUTDIR/vmlinuz")"
   echo "vmlinux: sha256=$(deb_sha "$OUTDIR/vmlinux") (extracted from vmlinuz)"
   echo "initramfs.cpio.gz: sha256=$(deb_sha "$OUTDIR/initramfs.cpio.gz")"
+  echo "l1-initramfs.cpio.gz: sha256=$(deb_sha "$OUTDIR/l1-initramfs.cpio.gz")"
 } >"$OUTDIR/manifest.txt"
 
 log "wrote $OUTDIR/vmlinuz, $OUTDIR/vmlinux, $OUTDIR/initramfs.cpio.gz, $OUTDIR/manifest.txt"
