@@ -68,9 +68,37 @@ absl::Status MmapError(const char* what, GuestAddress start, uint64_t size,
 absl::StatusOr<std::unique_ptr<MemoryRegion>> MemoryRegion::CreateAnonymous(
     GuestAddress start, uint64_t size, RegionAccess access) {
   RETURN_IF_ERROR(CheckLayout(start, size));
-  void* host = mmap(nullptr, size, Protection(access),
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (host == MAP_FAILED) return MmapError("anonymous", start, size, errno);
+  constexpr int kFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  if (size < kHugePageSize) {
+    void* host = mmap(nullptr, size, Protection(access), kFlags, -1, 0);
+    if (host == MAP_FAILED) return MmapError("anonymous", start, size, errno);
+    return std::unique_ptr<MemoryRegion>(
+        new MemoryRegion(start, size, static_cast<uint8_t*>(host), access));
+  }
+  // Reserve 2 MiB more than needed, map the region at the first 2 MiB
+  // boundary inside, and give back the ends.
+  void* reserved =
+      mmap(nullptr, size + kHugePageSize, PROT_NONE, kFlags, -1, 0);
+  if (reserved == MAP_FAILED) {
+    return MmapError("anonymous", start, size, errno);
+  }
+  const uintptr_t base = reinterpret_cast<uintptr_t>(reserved);
+  const uintptr_t aligned = (base + kHugePageSize - 1) & ~(kHugePageSize - 1);
+  void* host = mmap(reinterpret_cast<void*>(aligned), size, Protection(access),
+                    kFlags | MAP_FIXED, -1, 0);
+  if (host == MAP_FAILED) {
+    const int error = errno;
+    munmap(reserved, size + kHugePageSize);
+    return MmapError("anonymous", start, size, error);
+  }
+  if (aligned > base) munmap(reserved, aligned - base);
+  const uintptr_t end = base + size + kHugePageSize;
+  if (end > aligned + size) {
+    munmap(reinterpret_cast<void*>(aligned + size), end - (aligned + size));
+  }
+  // Where transparent huge pages are "madvise"-only; it fails harmlessly
+  // where they are off.
+  madvise(host, size, MADV_HUGEPAGE);
   return std::unique_ptr<MemoryRegion>(
       new MemoryRegion(start, size, static_cast<uint8_t*>(host), access));
 }

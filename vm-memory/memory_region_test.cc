@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -29,6 +30,29 @@ TEST(MemoryRegion, AnonymousRegionIsZeroedAndWritable) {
   EXPECT_EQ(host[4 * kPage - 1], 0);
   host[5] = 0x5a;
   EXPECT_EQ(host[5], 0x5a);
+}
+
+// Large regions sit on 2 MiB host boundaries, so that transparent huge pages
+// can back them.
+TEST(MemoryRegion, LargeAnonymousRegionIsHugePageAligned) {
+  const uint64_t huge = MemoryRegion::kHugePageSize;
+  for (uint64_t size : {huge, 3 * huge + 5 * kPage, 64 * huge}) {
+    auto region = MemoryRegion::CreateAnonymous(GuestAddress(0), size);
+    ASSERT_TRUE(region.ok()) << region.status();
+    const uintptr_t host =
+        reinterpret_cast<uintptr_t>((*region)->host_address());
+    EXPECT_EQ(host % huge, 0u) << "size 0x" << std::hex << size;
+    uint8_t* bytes = (*region)->host_address();
+    bytes[0] = 1;
+    bytes[size - 1] = 2;
+    EXPECT_EQ(bytes[0] + bytes[size - 1], 3);
+    // The reservation's spare end was given back: mincore fails with ENOMEM
+    // on an address that is not mapped.
+    unsigned char resident;
+    EXPECT_NE(mincore(reinterpret_cast<void*>(host + size), kPage, &resident),
+              0);
+    EXPECT_EQ(errno, ENOMEM);
+  }
 }
 
 TEST(MemoryRegion, Contains) {
