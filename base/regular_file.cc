@@ -44,26 +44,31 @@ absl::StatusOr<RegularFile> ReadRegularFile(const std::string& path,
 absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
                                                   OpenedRegularFile opened,
                                                   uint64_t max_bytes) {
-  const int fd = opened.fd;
   RegularFile file;
   file.size = opened.size;
   file.bytes.resize(std::min(file.size, max_bytes));
+  absl::Status read = PreadFully(opened.fd, 0, absl::MakeSpan(file.bytes), path);
+  close(opened.fd);
+  if (!read.ok()) return read;
+  return file;
+}
+
+absl::Status PreadFully(int fd, uint64_t offset, absl::Span<uint8_t> out,
+                        const std::string& path) {
   size_t done = 0;
-  while (done < file.bytes.size()) {
-    const ssize_t n = pread(fd, file.bytes.data() + done,
-                            file.bytes.size() - done, static_cast<off_t>(done));
+  while (done < out.size()) {
+    const ssize_t n = pread(fd, out.data() + done, out.size() - done,
+                            static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int error = n < 0 ? errno : 0;
-      close(fd);
       return absl::DataLossError(
           absl::StrFormat("reading %s: %s", path,
                           error ? std::strerror(error) : "file shrank"));
     }
     done += static_cast<size_t>(n);
   }
-  close(fd);
-  return file;
+  return absl::OkStatus();
 }
 
 }  // namespace base

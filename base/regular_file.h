@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 namespace base {
 
@@ -43,6 +45,12 @@ absl::StatusOr<OpenedRegularFile> OpenRegularFile(const std::string& path);
 absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
                                                   OpenedRegularFile file,
                                                   uint64_t max_bytes);
+
+// Reads exactly `out.size()` bytes of `fd` at `offset` (pread: the file
+// position is untouched), retrying interrupted and short reads. Fails with
+// DataLoss, naming `path`, on a read error or when the file ends first.
+absl::Status PreadFully(int fd, uint64_t offset, absl::Span<uint8_t> out,
+                        const std::string& path);
 
 // OpenRegularFile, then ReadOpenedRegularFile; fails as either.
 absl::StatusOr<RegularFile> ReadRegularFile(

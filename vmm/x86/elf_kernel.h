@@ -13,6 +13,8 @@
 
 #include <cstdint>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "vm-memory/guest_memory.h"
@@ -28,7 +30,19 @@ struct ElfKernel {
 // True when `image` starts with the ELF magic.
 bool IsElf(absl::Span<const uint8_t> image);
 
-// Loads a 64-bit little-endian x86-64 executable's PT_LOAD segments.
+// Reads `out.size()` bytes of the image at `offset`, all or an error.
+using ElfReadAt =
+    absl::FunctionRef<absl::Status(uint64_t offset, absl::Span<uint8_t> out)>;
+
+// Loads a 64-bit little-endian x86-64 executable's PT_LOAD segments from an
+// image of `image_size` bytes read through `read_at`: the headers into small
+// buffers, each segment straight into guest RAM (a 60 MiB vmlinux is read
+// once, with no copy of the file in the VMM's memory). Errors from
+// `read_at` are returned as they are.
+absl::StatusOr<ElfKernel> LoadElfKernel(const vm_memory::GuestMemory& memory,
+                                        uint64_t image_size, ElfReadAt read_at);
+
+// The same, from an image in memory.
 absl::StatusOr<ElfKernel> LoadElfKernel(const vm_memory::GuestMemory& memory,
                                         absl::Span<const uint8_t> image);
 

@@ -1,5 +1,7 @@
 #include "vmm/x86/linux_loader.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -168,12 +170,15 @@ absl::StatusOr<LoadedKernel> LoadBzImage(const vm_memory::GuestMemory& memory,
   return kernel;
 }
 
-// An ELF vmlinux: its segments where it asks, and a setup header of our own,
-// as Firecracker writes one.
+// An ELF vmlinux: its segments where it asks, read from the file straight
+// into guest RAM, and a setup header of our own, as Firecracker writes one.
 absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
-                                         absl::Span<const uint8_t> image,
+                                         const base::OpenedRegularFile& file,
                                          const std::string& path) {
-  absl::StatusOr<ElfKernel> elf = LoadElfKernel(memory, image);
+  absl::StatusOr<ElfKernel> elf = LoadElfKernel(
+      memory, file.size, [&](uint64_t offset, absl::Span<uint8_t> out) {
+        return base::PreadFully(file.fd, offset, out, path);
+      });
   if (!elf.ok()) {
     return absl::Status(
         elf.status().code(),
@@ -199,20 +204,44 @@ absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
   return kernel;
 }
 
+// The kernel, an ELF vmlinux or a bzImage, into guest RAM.
+absl::StatusOr<LoadedKernel> LoadKernel(const vm_memory::GuestMemory& memory,
+                                        const std::string& path) {
+  absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
+  if (!file.ok()) {
+    return absl::Status(file.status().code(),
+                        absl::StrFormat("kernel: %s", file.status().message()));
+  }
+  uint8_t magic[4] = {};
+  const bool elf = file->size >= sizeof(magic) &&
+                   base::PreadFully(file->fd, 0, absl::MakeSpan(magic), path)
+                       .ok() &&
+                   IsElf(magic);
+  if (elf) {
+    absl::StatusOr<LoadedKernel> kernel = LoadVmlinux(memory, *file, path);
+    close(file->fd);
+    return kernel;
+  }
+  absl::StatusOr<base::RegularFile> image =
+      base::ReadOpenedRegularFile(path, *file, file->size);
+  if (!image.ok()) {
+    return absl::Status(
+        image.status().code(),
+        absl::StrFormat("kernel: %s", image.status().message()));
+  }
+  return LoadBzImage(memory, image->bytes, path);
+}
+
 }  // namespace
 
 absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
                                      const LinuxBootRequest& request) {
-  ASSIGN_OR_RETURN(std::vector<uint8_t> image,
-                   ReadFile(request.kernel_path, "kernel"));
   auto bad = [&](const std::string& why) {
     return absl::InvalidArgumentError(
         absl::StrFormat("kernel %s: %s", request.kernel_path, why));
   };
   ASSIGN_OR_RETURN(LoadedKernel kernel,
-                   IsElf(image)
-                       ? LoadVmlinux(memory, image, request.kernel_path)
-                       : LoadBzImage(memory, image, request.kernel_path));
+                   LoadKernel(memory, request.kernel_path));
   std::vector<uint8_t>& zero_page = kernel.zero_page;
   zero_page[kTypeOfLoader] = kLoaderTypeUndefined;
   zero_page[kLoadFlags] |= 0x01;  // LOADED_HIGH
