@@ -243,7 +243,8 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   std::vector<std::unique_ptr<KvmVcpu>> vcpus;
   for (uint32_t id = 0; id < options.boot_cpus; ++id) {
     ASSIGN_OR_RETURN(std::unique_ptr<KvmVcpu> vcpu, vm->CreateVcpu(id));
-    RETURN_IF_ERROR(vcpu->SetCpuid(CpuidFor(supported, id)));
+    RETURN_IF_ERROR(vcpu->SetCpuid(CpuidFor(
+        supported, id, kvm->HasCapability(KVM_CAP_TSC_DEADLINE_TIMER))));
     vcpus.push_back(std::move(vcpu));
   }
   // With firmware every vCPU keeps KVM's reset state (CS base 0xffff0000,

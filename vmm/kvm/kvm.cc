@@ -133,6 +133,10 @@ absl::StatusOr<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
   return entries;
 }
 
+bool Kvm::HasCapability(unsigned long capability) const {
+  return ioctl(fd_, KVM_CHECK_EXTENSION, capability) > 0;
+}
+
 KvmVm::~KvmVm() { close(fd_); }
 
 absl::Status KvmVm::MapMemory(const vm_memory::GuestMemory& memory) {

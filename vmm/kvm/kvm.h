@@ -40,6 +40,8 @@ class Kvm {
   absl::StatusOr<std::unique_ptr<KvmVm>> CreateVm() const;
   // KVM_GET_SUPPORTED_CPUID: what the guest may be shown.
   absl::StatusOr<std::vector<kvm_cpuid_entry2>> SupportedCpuid() const;
+  // KVM_CHECK_EXTENSION: whether KVM has `capability` (KVM_CAP_*).
+  bool HasCapability(unsigned long capability) const;
   int vcpu_mmap_size() const { return vcpu_mmap_size_; }
 
  private:

@@ -16,13 +16,15 @@ bool HasLeaf(const std::vector<kvm_cpuid_entry2>& cpuid, uint32_t function) {
 }  // namespace
 
 std::vector<kvm_cpuid_entry2> CpuidFor(
-    const std::vector<kvm_cpuid_entry2>& supported, uint32_t vcpu_id) {
+    const std::vector<kvm_cpuid_entry2>& supported, uint32_t vcpu_id,
+    bool tsc_deadline_timer) {
   std::vector<kvm_cpuid_entry2> cpuid = supported;
   for (kvm_cpuid_entry2& entry : cpuid) {
     if (entry.function == 1) {
       // Initial APIC ID in EBX[31:24]; it must match the MADT.
       entry.ebx = (entry.ebx & 0x00ffffff) | (vcpu_id << 24);
       entry.ecx |= kCpuidHypervisorBit;
+      if (tsc_deadline_timer) entry.ecx |= kCpuidTscDeadlineTimerBit;
     } else if (entry.function == 0xb) {
       entry.edx = vcpu_id;  // x2APIC ID
     }

@@ -44,7 +44,8 @@ TEST(Cpuid, HypervisorBitApicIdsAndKvmLeavesKept) {
       Leaf(0xb, 0, 1, 0x100, 7),
       Leaf(0x40000000, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x0000004d),
       Leaf(0x40000001, 0x01007efb, 0, 0, 0)};
-  const std::vector<kvm_cpuid_entry2> cpuid = CpuidFor(supported, 3);
+  const std::vector<kvm_cpuid_entry2> cpuid =
+      CpuidFor(supported, 3, /*tsc_deadline_timer=*/false);
   ASSERT_EQ(cpuid.size(), supported.size());
   const kvm_cpuid_entry2* leaf1 = Find(cpuid, 1);
   ASSERT_NE(leaf1, nullptr);
@@ -60,7 +61,7 @@ TEST(Cpuid, HypervisorBitApicIdsAndKvmLeavesKept) {
 
 TEST(Cpuid, KvmSignatureAddedWhenMissing) {
   const std::vector<kvm_cpuid_entry2> cpuid =
-      CpuidFor({Leaf(1, 0, 0xff000000, 0, 0)}, 0);
+      CpuidFor({Leaf(1, 0, 0xff000000, 0, 0)}, 0, /*tsc_deadline_timer=*/false);
   ASSERT_EQ(cpuid.size(), 3u);
   EXPECT_EQ(Find(cpuid, 1)->ebx, 0u);
   EXPECT_EQ(Find(cpuid, 1)->ecx, 0x80000000u);
@@ -69,6 +70,13 @@ TEST(Cpuid, KvmSignatureAddedWhenMissing) {
   EXPECT_EQ(Find(cpuid, 0x40000000)->eax, 0x40000001u);
   ASSERT_NE(Find(cpuid, 0x40000001), nullptr);
   EXPECT_EQ(Find(cpuid, 0x40000001)->eax, 0u);  // no paravirtual features
+}
+
+TEST(Cpuid, TscDeadlineTimerWhenKvmEmulatesIt) {
+  const std::vector<kvm_cpuid_entry2> supported = {Leaf(1, 0, 0, 0x1, 0)};
+  EXPECT_EQ(Find(CpuidFor(supported, 0, true), 1)->ecx,
+            0x1u | 0x80000000u | 0x01000000u);
+  EXPECT_EQ(Find(CpuidFor(supported, 0, false), 1)->ecx, 0x1u | 0x80000000u);
 }
 
 }  // namespace
