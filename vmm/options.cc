@@ -229,6 +229,20 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          machine layout (default x86_64; arm-virt is for
                          --qtest: RAM at 0x40000000, fw_cfg MMIO 0x09020000)
   --help                 this text
+
+The x86 machine (--layout x86_64) has: RAM from 0 (above 4 GiB past 2 GiB,
+as QEMU's q35), reserved 0x9FC00-0xFFFFF; the host's CPUID as KVM allows it,
+with the hypervisor bit and KVM's paravirtual leaves (kvmclock); KVM's
+in-kernel local APICs, I/O APIC, 8259 PICs and PIT; COM1 at 0x3F8, IRQ 4
+(output only); an i8042 controller at 0x60/0x64 with no keyboard or mouse,
+whose reset command ends the VMM; a CMOS RTC at 0x70/0x71 (host time, no
+IRQ 8); the ACPI PM1 block at 0x600 (S5 ends the VMM); ACPI tables (RSDP,
+XSDT, FADT, MADT, and a DSDT with COM1, the keyboard controller, the RTC and
+fw_cfg) at 0xE0000 for a direct boot, or in fw_cfg's etc/acpi/* for
+firmware; fw_cfg at 0x510/0x511 with DMA at 0x514. It has no PCI
+bus (Linux prints "PCI: Fatal: No config space access function found"), so
+no virtio or other PCI devices, no disk or network, no HPET, no ACPI PM
+timer and no VGA: the guest's root file system is its initramfs.
 )";
 }
 
