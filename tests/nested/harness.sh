@@ -32,6 +32,10 @@
 #
 # Its own files go to OUT_DIR/nested/: l1.console (the script's output and,
 # nested, L1's kernel messages), qemu.stderr, monitor.log.
+#
+# Knobs: FWCFG_NESTED_CPUS (2), FWCFG_NESTED_MEMORY (2G),
+# FWCFG_NESTED_BOOT_SECONDS (180: L1's boot deadline), FWCFG_NESTED_APPEND
+# (more L1 kernel parameters, e.g. "loglevel=7" to see L1's warnings whole).
 
 NESTED_HARNESS=$(realpath "${BASH_SOURCE[0]}")
 # shellcheck source=tests/nested/kvm_host.sh
@@ -131,7 +135,7 @@ _nested_run() {
       -nodefaults -display none -no-reboot \
       -serial "file:$console" -monitor "pipe:$n/monitor" \
       -kernel "$guest/vmlinuz" -initrd "$guest/l1-initramfs.cpio.gz" \
-      -append "console=ttyS0 panic=-1 quiet fwcfg_nested.out=$out fwcfg_nested.script=$script fwcfg_nested.harness=$NESTED_HARNESS" \
+      -append "console=ttyS0 panic=-1 quiet fwcfg_nested.out=$out fwcfg_nested.script=$script fwcfg_nested.harness=$NESTED_HARNESS ${FWCFG_NESTED_APPEND:-}" \
       -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
       -fsdev "local,id=out,path=$out,security_model=none,multidevs=remap" \
