@@ -26,7 +26,11 @@
 # then kills L1. Nothing in it can hang the caller.
 #
 # nested_run returns SCRIPT's exit status, or
-#   124  a stage or the whole run overran its deadline (after the report)
+#   124  a stage or the whole run overran its deadline (after the report).
+#        When L1's own kernel wedged (every L1 vCPU spinning in the kernel
+#        with interrupts off: L1's KVM or TCG's SVM emulation, not a process
+#        in L1) the whole run is retried once first, saying so
+#        (FWCFG_NESTED_RETRY_WEDGED=0 turns that off)
 #   125  the harness failed (L1 did not boot, QEMU missing, ...)
 #   77   skip: QEMU's TCG gives no SVM here (the L1 dmesg line says why)
 #
@@ -35,11 +39,29 @@
 #
 # Knobs: FWCFG_NESTED_CPUS (2), FWCFG_NESTED_MEMORY (2G),
 # FWCFG_NESTED_BOOT_SECONDS (180: L1's boot deadline), FWCFG_NESTED_APPEND
-# (more L1 kernel parameters, e.g. "loglevel=7" to see L1's warnings whole).
+# (more L1 kernel parameters, e.g. "loglevel=7" to see L1's warnings whole),
+# FWCFG_NESTED_KEEPALIVE=0 (no idle VM held in L1: see kvm_keepalive.cc),
+# FWCFG_NESTED_TCG_THREAD=single (QEMU's single-threaded TCG: about ten
+# times slower), FWCFG_NESTED_SLACK (30: seconds added to each stage's).
 
 NESTED_HARNESS=$(realpath "${BASH_SOURCE[0]}")
 # shellcheck source=tests/nested/kvm_host.sh
 source "$(dirname "$NESTED_HARNESS")/kvm_host.sh"
+# //tests/nested:kvm_keepalive: beside this file in Bazel's runfiles, in the
+# runfiles of the test or binary sourcing it, or built in the source tree.
+NESTED_KEEPALIVE=
+if [[ "${FWCFG_NESTED_KEEPALIVE:-1}" == 1 ]]; then
+  for _candidate in "$(dirname "${BASH_SOURCE[0]}")/kvm_keepalive" \
+      "${TEST_SRCDIR:-/nonexistent}/fwcfg_vmm/tests/nested/kvm_keepalive" \
+      "${RUNFILES_DIR:-/nonexistent}/fwcfg_vmm/tests/nested/kvm_keepalive" \
+      "$PWD/tests/nested/kvm_keepalive" \
+      "$(dirname "$NESTED_HARNESS")/../../bazel-bin/tests/nested/kvm_keepalive"; do
+    if [[ -x "$_candidate" && -f "$_candidate" ]]; then
+      NESTED_KEEPALIVE=$(realpath "$_candidate")
+      break
+    fi
+  done
+fi
 
 # ---- host side ------------------------------------------------------------
 
@@ -98,8 +120,26 @@ nested_run() {
     _nested_log "OUT_DIR and SCRIPT must be absolute paths without spaces"
     return 125
   }
-  mkdir -p "$out/nested"
-  (_nested_run "$out" "$script" "$seconds")
+  local attempt status
+  for attempt in 1 2; do
+    mkdir -p "$out/nested"
+    status=0
+    (_nested_run "$out" "$script" "$seconds") || status=$?
+    [[ $status -eq 123 ]] || return "$status"
+    # L1's kernel wedged: every L1 vCPU in the kernel with interrupts off,
+    # and no progress. No process inside L1 (our VMM included) can do that;
+    # it is L1's KVM or QEMU's emulation of SVM under it (tests/nested/
+    # README.md). Such a run is retried once; the report above stays, and
+    # the first attempt's files are kept in nested.wedged/.
+    rm -rf "$out/nested.wedged"
+    mv "$out/nested" "$out/nested.wedged"
+    if [[ $attempt -eq 1 && "${FWCFG_NESTED_RETRY_WEDGED:-1}" == 1 ]]; then
+      _nested_log "L1's kernel wedged (not our VMM: see above); running the whole script again, once"
+    fi
+    [[ "${FWCFG_NESTED_RETRY_WEDGED:-1}" == 1 ]] || break
+  done
+  _nested_log "L1's kernel wedged again"
+  return 124
 }
 
 # Runs in a subshell of its own: the EXIT trap ends whatever it started.
@@ -111,6 +151,9 @@ _nested_run() {
   : >"$console"
   mode=$(nested_mode)
   _nested_log "mode: $mode (KVM here: $(kvm_backend))"
+  [[ "$mode" == direct || -n "$NESTED_KEEPALIVE" ]] ||
+    _nested_log "warning: no kvm_keepalive (tools/bazel build //tests/nested:kvm_keepalive):" \
+      "L1 may wedge now and then (tests/nested/README.md)"
   if [[ "$mode" == direct ]]; then
     NESTED_MODE=direct NESTED_OUT="$out" NESTED_HARNESS="$NESTED_HARNESS" \
       setsid bash "$script" \
@@ -130,12 +173,12 @@ _nested_run() {
     exec {monitor_in}<>"$n/monitor.in" {monitor_out}<>"$n/monitor.out"
     cat <&"$monitor_out" >"$n/monitor.log" 2>/dev/null &
     cat_pid=$!
-    qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm \
+    qemu-system-x86_64 -M q35 -accel "tcg,thread=${FWCFG_NESTED_TCG_THREAD:-multi}" -cpu EPYC,+svm \
       -smp "${FWCFG_NESTED_CPUS:-2}" -m "${FWCFG_NESTED_MEMORY:-2G}" \
       -nodefaults -display none -no-reboot \
       -serial "file:$console" -monitor "pipe:$n/monitor" \
       -kernel "$guest/vmlinuz" -initrd "$guest/l1-initramfs.cpio.gz" \
-      -append "console=ttyS0 panic=-1 quiet fwcfg_nested.out=$out fwcfg_nested.script=$script fwcfg_nested.harness=$NESTED_HARNESS ${FWCFG_NESTED_APPEND:-}" \
+      -append "console=ttyS0 panic=-1 quiet fwcfg_nested.out=$out fwcfg_nested.script=$script fwcfg_nested.harness=$NESTED_HARNESS ${NESTED_KEEPALIVE:+fwcfg_nested.keepalive=$NESTED_KEEPALIVE} ${FWCFG_NESTED_APPEND:-}" \
       -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
       -fsdev "local,id=out,path=$out,security_model=none,multidevs=remap" \
@@ -146,7 +189,8 @@ _nested_run() {
 
   # Watch the console: each stage marker sets the deadline; overrunning it,
   # or the whole run's, is a hang.
-  local start=$SECONDS end=$((SECONDS + seconds)) stage deadline slack=30
+  local start=$SECONDS end=$((SECONDS + seconds)) stage deadline
+  local slack=${FWCFG_NESTED_SLACK:-30}
   local marker last="" status="" words
   if [[ "$mode" == direct ]]; then
     stage="script start" deadline=$((SECONDS + 60))
@@ -180,6 +224,7 @@ _nested_run() {
       _nested_hang "$out" "$mode" "$stage" "$((SECONDS - start))" "${monitor_in:-}"
       kill -KILL "$pid" ${group:+"-$group"} 2>/dev/null
       wait "$pid" 2>/dev/null
+      [[ "$mode" == nested ]] && _nested_l1_wedged "$n/monitor.log" && return 123
       return 124
     fi
     sleep 0.5
@@ -202,6 +247,32 @@ _nested_run() {
   return "$status"
 }
 
+# Whether every register sample in MONITOR_LOG shows every L1 vCPU in the
+# kernel (CPL 0), not halted, with interrupts off (RFL without IF): L1's
+# kernel spinning with interrupts disabled, where its own watchdogs cannot
+# even report it.
+_nested_l1_wedged() {
+  tr -d '\r' <"$1" | awk '
+    function field(name,   f) {  # the value of NAME= on this line
+      for (f = 1; f <= NF; f++) if (index($f, name "=") == 1) return substr($f, length(name) + 2)
+      return ""
+    }
+    function interrupts_on(hex,   v, i) {
+      v = 0
+      for (i = 1; i <= length(hex); i++)
+        v = v * 16 + index("0123456789abcdef", tolower(substr(hex, i, 1))) - 1
+      return int(v / 512) % 2
+    }
+    /^CPU#/ { cpu = $1 }
+    /^RIP=/ {
+      wedged = field("CPL") == "0" && field("HLT") == "0" && !interrupts_on(field("RFL"))
+      # (Evaluated first: assigning to ok[cpu] creates the element.)
+      before = (cpu in ok) ? ok[cpu] : 1
+      ok[cpu] = before && wedged
+    }
+    END { n = 0; for (c in ok) { n++; if (!ok[c]) exit 1 } exit n == 0 }'
+}
+
 # Reports a hang: the stage, the consoles' last lines, where L1's vCPUs were.
 _nested_hang() {
   local out=$1 mode=$2 stage=$3 elapsed=$4 monitor_in=$5
@@ -213,11 +284,16 @@ _nested_hang() {
     fi
     nested_report_consoles "$out"
     if [[ -n "$monitor_in" ]]; then
-      echo "---- L1 vCPU registers (QEMU monitor: info registers -a)"
-      echo "info registers -a" >&"$monitor_in"
-      sleep 2
-      grep -aE '^(CPU#|RIP=|RAX=|RSI=|R8 =|R12=|CS =|CR0=|EFER=)' \
-        "$out/nested/monitor.log" | tr -d '\r' || true
+      # Three samples a second apart: a vCPU whose RIP moves is spinning, one
+      # whose RIP stays is stuck (RFL without IF (0x200): interrupts off).
+      local sample
+      for sample in 1 2 3; do
+        echo "---- L1 vCPU registers, sample $sample (QEMU monitor: info registers -a)"
+        echo "info registers -a" >&"$monitor_in"
+        sleep 1
+        grep -aE '^(CPU#|RIP=|RAX=|RSI=|R8 =|R12=|CS =|CR0=|EFER=)' \
+          "$out/nested/monitor.log" | tr -d '\r' | tail -n 18 || true
+      done
     fi
   } >&2
 }
