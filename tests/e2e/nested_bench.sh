@@ -70,7 +70,7 @@ for i in $(seq "$BOOTS"); do
   vr=$(read_time "$T/vmm$i.console")
   awk -v b="$i" -v qi="${qi:-0}" -v vi="${vi:-0}" -v qr="${qr:-0}" -v vr="${vr:-0}" 'BEGIN {
     printf "%-6s %16.2f %16.2f %8.2f %16.2f %16.2f %8.2f\n", b, qi, vi,
-      qi > 0 ? vi / qi : 0, qr, vr, qr > 0 ? vr / qr : 0 }'
+      (qi > 0 ? vi / qi : 0), qr, vr, (qr > 0 ? vr / qr : 0) }'
 done
 echo "(ratio: ours over QEMU-KVM's; below 1 is faster)"
 echo
