@@ -2,22 +2,12 @@
 # The vmm binary as a user runs it: exit codes, one-line errors, the qtest
 # endpoint over stdio, the build without fw_cfg and the fully static build.
 #   $1: vmm (default build)   $2: vmm built with --//vmm:fw_cfg=false
-#   $3: vmm_static
+#   $3: vmm_static   $4: tests/shell/check.sh
 set -u
 vmm="$1"
 vmm_no_fw_cfg="$2"
 vmm_static="$3"
-failures=0
-passes=0
-check() {  # description, expected, actual
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-    passes=$((passes + 1))
-  else
-    echo "FAILED: $1: expected [$2], got [$3]"
-    failures=$((failures + 1))
-  fi
-}
+source "$4"
 
 "$vmm" --help >/dev/null
 check "--help exits 0" 0 $?
@@ -69,5 +59,4 @@ check "vmm_static has no interpreter and no dynamic section" 0 $?
 out=$(printf 'outw 0x510 0x0\ninb 0x511\n' | "$vmm_static" --qtest stdio --memory size=64M)
 check "vmm_static serves qtest" "OK OK 0x0051" "$(echo $out)"
 
-echo "$passes passed, $failures failed"
-exit $((failures > 0))
+check_done

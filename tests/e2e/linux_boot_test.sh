@@ -32,8 +32,8 @@ T=${TEST_TMPDIR:-$(mktemp -d)}
 OUT="$T/out"
 mkdir -p "$OUT"
 
-GUEST=$(nested_guest_dir "$BUILD_SH") || { echo "FAIL: building the test guest"; exit 1; }
-export NESTED_GUEST_DIR=$GUEST
+nested_use_guest "$BUILD_SH" || exit 1
+GUEST=$NESTED_GUEST_DIR
 items_make "$T/items"
 
 # What runs where KVM is (on the host, or in the nested L1).

@@ -31,8 +31,8 @@ command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not found
 
 T=$(mktemp -d /tmp/nested_bench.XXXXXX)
 mkdir -p "$T/io"
-GUEST=$(nested_guest_dir "$BUILD_SH")
-export NESTED_GUEST_DIR=$GUEST
+nested_use_guest "$BUILD_SH"
+GUEST=$NESTED_GUEST_DIR
 items_make "$T/items"
 K64=opt/org.fwcfg-vmm/64k
 # No item is hashed (nothing starts with "-"); the 64 KiB one is timed.

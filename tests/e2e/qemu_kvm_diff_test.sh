@@ -21,8 +21,8 @@ OUT="$T/out"
 mkdir -p "$OUT"
 command -v qemu-system-x86_64 >/dev/null ||
   { echo "FAIL: qemu-system-x86_64 not found (tools/bazel installs qemu-system-x86)"; exit 1; }
-GUEST=$(nested_guest_dir "$BUILD_SH") || { echo "FAIL: building the test guest"; exit 1; }
-export NESTED_GUEST_DIR=$GUEST
+nested_use_guest "$BUILD_SH" || exit 1
+GUEST=$NESTED_GUEST_DIR
 items_make "$T/items"
 
 # Only the opt/ items are read: QEMU's 128 KiB etc/acpi/tables alone would

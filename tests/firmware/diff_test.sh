@@ -30,9 +30,7 @@ command -v qemu-system-x86_64 >/dev/null ||
 if kvm_device_usable; then
   export FWCFG_NESTED=direct
 else
-  NESTED_GUEST_DIR=$(nested_guest_dir "$BUILD_SH") ||
-    { echo "FAIL: building the nested KVM host"; exit 1; }
-  export NESTED_GUEST_DIR
+  nested_use_guest "$BUILD_SH" || exit 1
 fi
 
 # The user items: empty, 1 byte, 60 KiB, a 55-byte name, a string.

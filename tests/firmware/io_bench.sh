@@ -83,8 +83,7 @@ grep -m1 "model name" /proc/cpuinfo || true
 echo "KVM: $(kvm_backend); runs: $(nested_mode)"
 if [[ "$(nested_mode)" == nested ]]; then
   echo "(nested under QEMU's TCG: emulated figures; compare the ratios)"
-  NESTED_GUEST_DIR=$(nested_guest_dir "$BUILD_SH")
-  export NESTED_GUEST_DIR
+  nested_use_guest "$BUILD_SH"
 fi
 cat >"$T/script.sh" <<EOF
 source "$NESTED_HARNESS"

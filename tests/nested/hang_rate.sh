@@ -25,8 +25,7 @@ RUNS=${1:-20}
 PARALLEL=${2:-1}
 
 export FWCFG_NESTED=nested
-NESTED_GUEST_DIR=$(nested_guest_dir "$BUILD_SH") || exit 1
-export NESTED_GUEST_DIR
+nested_use_guest "$BUILD_SH" || exit 1
 G=$NESTED_GUEST_DIR
 T=$(mktemp -d /tmp/hang_rate.XXXXXX)
 echo "guest setup information" >"$T/item"

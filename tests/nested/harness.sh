@@ -88,6 +88,17 @@ nested_guest_dir() {
   echo "$dir"
 }
 
+# nested_use_guest BUILD_SH: nested_guest_dir, exported as NESTED_GUEST_DIR
+# (which nested_run needs in nested mode, and scripts use for the guest's
+# files). Fails, saying so, when the build fails.
+nested_use_guest() {
+  NESTED_GUEST_DIR=$(nested_guest_dir "$1") || {
+    _nested_log "FAIL: building the test guest and the L1 image ($1)"
+    return 1
+  }
+  export NESTED_GUEST_DIR
+}
+
 # direct or nested, as described above.
 nested_mode() {
   case "${FWCFG_NESTED:-auto}" in

@@ -4,20 +4,12 @@
 # checked with plain shell scripts; and the reading of L1's registers that
 # tells a wedged L1 kernel from a hang anywhere else.
 #
-#   harness_test.sh HARNESS
+#   harness_test.sh HARNESS CHECK_SH
 set -u
 export LC_ALL=C
 source "$(realpath "$1")"
+source "$2"
 T=${TEST_TMPDIR:-$(mktemp -d)}
-failures=0
-check() {  # description, expected, actual
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-  else
-    echo "FAILED: $1: expected [$2], got [$3]"
-    failures=$((failures + 1))
-  fi
-}
 
 export FWCFG_NESTED=direct FWCFG_NESTED_SLACK=1
 
@@ -87,4 +79,4 @@ check "a halted vCPU" not "$(wedged "$T/m5")"
 : >"$T/m6"
 check "no sample" not "$(wedged "$T/m6")"
 
-exit $((failures > 0))
+check_done

@@ -3,7 +3,7 @@
 # O_CREAT, and run as root on a machine without KVM such a probe leaves a
 # regular file at /dev/kvm that breaks KVM there for good.
 #
-#   kvm_probe_test.sh KVM_HOST_SH HARNESS_SH SCRIPT...
+#   kvm_probe_test.sh KVM_HOST_SH HARNESS_SH CHECK_SH SCRIPT...
 #
 # 1. The probes of kvm_host.sh (and the harness's choice of mode) pointed at
 #    a device path that does not exist: they say "no KVM" and the path and
@@ -12,19 +12,11 @@
 # 2. No script of the project probes a device with `<>`, `>` or `>>`.
 set -u
 export LC_ALL=C
-failures=0
-check() {  # description, expected, actual
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-  else
-    echo "FAILED: $1: expected [$2], got [$3]"
-    failures=$((failures + 1))
-  fi
-}
 
 KVM_HOST=$(realpath "$1")
 HARNESS=$(realpath "$2")
-shift 2
+source "$3"
+shift 3
 T=${TEST_TMPDIR:-$(mktemp -d)}
 
 mkdir -p "$T/dev"
@@ -61,4 +53,4 @@ for script in "$@"; do
   fi
 done
 echo "checked $# scripts"
-exit $((failures > 0))
+check_done

@@ -24,8 +24,7 @@ mkdir -p "$1"
 out=$(realpath "$1")
 script=$(realpath "$2")
 if [[ "$(nested_mode)" == nested ]]; then
-  NESTED_GUEST_DIR=$(nested_guest_dir "$BUILD_SH")
-  export NESTED_GUEST_DIR
+  nested_use_guest "$BUILD_SH"
 fi
 status=0
 nested_run "$out" "$script" "$seconds" || status=$?
