@@ -219,11 +219,11 @@ class IaslTest : public ::testing::Test {
 };
 
 TEST_F(IaslTest, EveryTableDisassemblesCleanlyAndRecompilesToItsBytes) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables(
+  absl::StatusOr<std::vector<AcpiGuestBlob>> tables = BuildX86AcpiTables(
       {.num_vcpus = 2, .cmos_rtc = true, .i8042 = true});
   ASSERT_TRUE(tables.ok()) << tables.status();
-  ASSERT_EQ(tables->direct_boot.size(), 6u);
-  for (const AcpiGuestBlob& blob : tables->direct_boot) {
+  ASSERT_EQ(tables->size(), 6u);
+  for (const AcpiGuestBlob& blob : *tables) {
     // iasl 20200925 cannot read an RSDP (see the next test).
     if (blob.name == "RSDP") continue;
     SCOPED_TRACE(blob.name);
@@ -253,10 +253,10 @@ TEST_F(IaslTest, EveryTableDisassemblesCleanlyAndRecompilesToItsBytes) {
 // table"), but its data-table compiler builds one and computes both
 // checksums: it must produce our bytes exactly.
 TEST_F(IaslTest, RsdpMatchesIaslsDataTableCompiler) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({});
+  absl::StatusOr<std::vector<AcpiGuestBlob>> tables = BuildX86AcpiTables({});
   ASSERT_TRUE(tables.ok()) << tables.status();
-  const AcpiGuestBlob& rsdp = tables->direct_boot.front();
-  const AcpiGuestBlob& xsdt = tables->direct_boot.back();
+  const AcpiGuestBlob& rsdp = tables->front();
+  const AcpiGuestBlob& xsdt = tables->back();
   ASSERT_EQ(rsdp.name, "RSDP");
   ASSERT_EQ(xsdt.name, "XSDT");
   char xsdt_address[17];
@@ -286,7 +286,7 @@ TEST_F(IaslTest, AcpicaLoadsTheTablesAndEvaluatesTheDevices) {
   ASSERT_FALSE(acpiexec.empty())
       << "acpiexec was not found on PATH or in /usr/bin; " << kInstallHint;
   // The tables of the VMM's x86 machine.
-  absl::StatusOr<X86AcpiTables> tables =
+  absl::StatusOr<std::vector<AcpiGuestBlob>> tables =
       BuildX86AcpiTables({.cmos_rtc = true, .i8042 = true});
   ASSERT_TRUE(tables.ok()) << tables.status();
   std::vector<std::string> argv = {
@@ -296,7 +296,7 @@ TEST_F(IaslTest, AcpicaLoadsTheTablesAndEvaluatesTheDevices) {
       "Evaluate \\_SB.COM1._CRS; Evaluate \\_SB.KBD_._HID; "
       "Evaluate \\_SB.KBD_._CRS; Evaluate \\_SB.RTC_._HID; "
       "Evaluate \\_SB.RTC_._CRS; Evaluate \\_S5"};
-  for (const AcpiGuestBlob& blob : tables->direct_boot) {
+  for (const AcpiGuestBlob& blob : *tables) {
     // acpiexec builds its own RSDP and XSDT around the tables it is given.
     if (blob.name == "RSDP" || blob.name == "XSDT") continue;
     const std::string file = absl::AsciiStrToLower(blob.name) + ".dat";

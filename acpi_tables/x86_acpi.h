@@ -1,19 +1,15 @@
-// The ACPI tables of our x86 machine, in the two forms a VMM hands them over:
+// The ACPI tables of our x86 machine, in the form a VMM that boots Linux
+// directly writes into guest RAM: each table at its guest-physical address,
+// pointers resolved and checksums final; the VMM passes the RSDP's address
+// in boot_params.acpi_rsdp_addr (Linux also finds it by scanning
+// 0xe0000-0xfffff). For firmware, which places the tables itself,
+// x86_acpi_firmware.h gives the same tables as QEMU's fw_cfg files.
 //
-//  - direct boot: the VMM copies each blob to its guest-physical address
-//    itself (pointers resolved, checksums final) and passes the RSDP address
-//    in boot_params.acpi_rsdp_addr (Linux also finds it by scanning
-//    0xe0000-0xfffff);
-//  - firmware: QEMU's `etc/acpi/tables` + `etc/acpi/rsdp` + `etc/table-loader`
-//    for fw_cfg (acpi_table=on), with pointer fields holding offsets into
-//    `etc/acpi/tables` and checksum bytes left 0, for SeaBIOS or OVMF to
-//    relocate and sum as QEMU's hw/i386/acpi-build.c arranges.
-//
-//   ASSIGN_OR_RETURN(X86AcpiTables acpi,
+//   ASSIGN_OR_RETURN(std::vector<AcpiGuestBlob> tables,
 //                    BuildX86AcpiTables({.num_vcpus = 2}));
-//   for (const AcpiGuestBlob& blob : acpi.direct_boot)
-//     RETURN_IF_ERROR(memory.Write(blob.address, blob.bytes));
-//   // or: RETURN_IF_ERROR(fw_cfg::AddAcpiFiles(*device, acpi.fw_cfg));
+//   for (const AcpiGuestBlob& blob : tables) {
+//     RETURN_IF_ERROR(memory.Write(GuestAddress(blob.address), blob.bytes));
+//   }
 //
 // The machine the tables describe:
 //
@@ -64,7 +60,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "fw_cfg/standard_items.h"
 
 namespace acpi_tables {
 
@@ -73,17 +68,13 @@ inline constexpr uint64_t kDefaultTablesAddress = 0xe1000;
 inline constexpr uint16_t kDefaultPmIoBase = 0x600;  // as QEMU's ICH9
 inline constexpr uint8_t kX86SciIrq = 9;
 inline constexpr uint16_t kCom1IoBase = 0x3f8;
+inline constexpr uint16_t kCom1IoSize = 8;
 inline constexpr uint8_t kCom1Irq = 4;
-
-// The fw_cfg file names QEMU uses.
-inline constexpr char kAcpiTablesFile[] = "etc/acpi/tables";
-inline constexpr char kAcpiRsdpFile[] = "etc/acpi/rsdp";
-inline constexpr char kTableLoaderFile[] = "etc/table-loader";
 
 // The fw_cfg device's I/O ports as the DSDT announces them. Linux's driver
 // needs the range to cover the control and data ports; QEMU declares 0x0c
 // bytes (0x510-0x51b) when the DMA register is there, 0x02 otherwise.
-struct FwCfgIoPorts {
+struct FwCfgPortRange {
   uint16_t base = 0x510;
   uint8_t size = 0x0c;
 };
@@ -92,7 +83,7 @@ struct X86AcpiConfig {
   // 1 to 255 (xAPIC IDs 0-254; 0xff is the broadcast ID).
   uint32_t num_vcpus = 1;
   // The machine's fw_cfg device, if it has one.
-  std::optional<FwCfgIoPorts> fw_cfg = FwCfgIoPorts{};
+  std::optional<FwCfgPortRange> fw_cfg = FwCfgPortRange{};
   // A 16550 UART at 0x3f8, IRQ 4.
   bool com1 = true;
   // An MC146818 CMOS RTC at 0x70, IRQ 8: clears "CMOS RTC Not Present" and
@@ -118,16 +109,10 @@ struct AcpiGuestBlob {
   std::vector<uint8_t> bytes;
 };
 
-struct X86AcpiTables {
-  // RSDP, FACS, DSDT, FACP, APIC, XSDT, in that order.
-  std::vector<AcpiGuestBlob> direct_boot;
-  // etc/acpi/tables (FACS, DSDT, FACP, APIC, XSDT at the same offsets from
-  // its start as the direct-boot tables from tables_address), etc/acpi/rsdp
-  // and etc/table-loader (padded to 4096 bytes, as QEMU does).
-  fw_cfg::AcpiFiles fw_cfg;
-};
-
-absl::StatusOr<X86AcpiTables> BuildX86AcpiTables(const X86AcpiConfig& config);
+// RSDP, FACS, DSDT, FACP, APIC, XSDT, in that order, at the addresses the
+// config gives.
+absl::StatusOr<std::vector<AcpiGuestBlob>> BuildX86AcpiTables(
+    const X86AcpiConfig& config);
 
 // The DSDT alone, as BuildX86AcpiTables includes it.
 absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config);

@@ -16,17 +16,20 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "acpi_tables/test_bytes.h"
-#include "fw_cfg/formats/bios_linker_loader.h"
+#include "base/status_macros.h"
+#include "acpi_tables/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader_testing.h"
+#include "acpi_tables/x86_acpi_firmware.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace acpi_tables {
 namespace {
 
-using ::fw_cfg::LinkerAddChecksum;
-using ::fw_cfg::LinkerAddPointer;
-using ::fw_cfg::LinkerAllocate;
-using ::fw_cfg::LinkerCommand;
+using ::acpi_tables::LinkerAddChecksum;
+using ::acpi_tables::LinkerAddPointer;
+using ::acpi_tables::LinkerAllocate;
+using ::acpi_tables::LinkerCommand;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -92,6 +95,19 @@ Bytes Concat(std::initializer_list<Bytes> parts) {
 
 Bytes Body(const Bytes& table) {
   return Bytes(table.begin() + 36, table.end());
+}
+
+// Both forms of the tables, to compare one with the other.
+struct BothForms {
+  std::vector<AcpiGuestBlob> direct_boot;
+  AcpiFirmwareFiles fw_cfg;
+};
+
+absl::StatusOr<BothForms> BuildBoth(const X86AcpiConfig& config) {
+  BothForms both;
+  ASSIGN_OR_RETURN(both.direct_boot, BuildX86AcpiTables(config));
+  ASSIGN_OR_RETURN(both.fw_cfg, BuildX86AcpiFirmwareFiles(config));
+  return both;
 }
 
 TEST(X86DsdtTest, DefaultMachineBytes) {
@@ -166,7 +182,7 @@ TEST(X86DsdtTest, KeyboardControllerAndRtc) {
 
 TEST(X86DsdtTest, FwCfgWithoutDmaAndOtherBase) {
   absl::StatusOr<Bytes> dsdt = BuildX86Dsdt(
-      {.fw_cfg = FwCfgIoPorts{.base = 0x1510, .size = 0x02}, .com1 = false});
+      {.fw_cfg = FwCfgPortRange{.base = 0x1510, .size = 0x02}, .com1 = false});
   ASSERT_TRUE(dsdt.ok()) << dsdt.status();
   Bytes fwcf = kFwcf;
   // IO (Decode16, 0x1510, 0x1510, 0x01, 0x02, )
@@ -280,7 +296,7 @@ std::map<std::string, Bytes> WalkTables(const FakeMemory& memory,
   return found;
 }
 
-FakeMemory DirectBootMemory(const X86AcpiTables& tables) {
+FakeMemory DirectBootMemory(const BothForms& tables) {
   FakeMemory memory;
   for (const AcpiGuestBlob& blob : tables.direct_boot) {
     memory.Put(blob.address, blob.bytes);
@@ -289,7 +305,7 @@ FakeMemory DirectBootMemory(const X86AcpiTables& tables) {
 }
 
 TEST(X86AcpiTest, DirectBootPlacementAndPointers) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({.num_vcpus = 2});
+  absl::StatusOr<BothForms> tables = BuildBoth({.num_vcpus = 2});
   ASSERT_TRUE(tables.ok()) << tables.status();
   std::vector<std::string> names;
   for (const AcpiGuestBlob& blob : tables->direct_boot) {
@@ -319,7 +335,7 @@ TEST(X86AcpiTest, DirectBootPlacementAndPointers) {
 }
 
 TEST(X86AcpiTest, FadtAndMadtDescribeThePc) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({});
+  absl::StatusOr<BothForms> tables = BuildBoth({});
   ASSERT_TRUE(tables.ok()) << tables.status();
   const Bytes& fadt = tables->direct_boot[3].bytes;
   ASSERT_EQ(TextAt(fadt, 0, 4), "FACP");
@@ -347,14 +363,14 @@ TEST(X86AcpiTest, FadtAndMadtDescribeThePc) {
   };
   EXPECT_THAT(Bytes(madt.begin() + 44, madt.end()), ElementsAreArray(expected));
 
-  absl::StatusOr<X86AcpiTables> with_rtc =
-      BuildX86AcpiTables({.cmos_rtc = true});
+  absl::StatusOr<BothForms> with_rtc =
+      BuildBoth({.cmos_rtc = true});
   ASSERT_TRUE(with_rtc.ok());
   EXPECT_EQ(U16At(with_rtc->direct_boot[3].bytes, 109), 0x07u);
 }
 
 TEST(X86AcpiTest, MaximumVcpus) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({.num_vcpus = 255});
+  absl::StatusOr<BothForms> tables = BuildBoth({.num_vcpus = 255});
   ASSERT_TRUE(tables.ok()) << tables.status();
   WalkTables(DirectBootMemory(*tables), 0xe0000, 255);
   // The size x86_acpi.h documents.
@@ -366,7 +382,7 @@ TEST(X86AcpiTest, MaximumVcpus) {
 }
 
 TEST(X86AcpiTest, OtherPlacement) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables(
+  absl::StatusOr<BothForms> tables = BuildBoth(
       {.rsdp_address = 0xf0010, .tables_address = 0x7ff0000});
   ASSERT_TRUE(tables.ok()) << tables.status();
   EXPECT_EQ(tables->direct_boot[0].address, 0xf0010u);
@@ -409,11 +425,11 @@ TEST(X86AcpiTest, RejectsPortConflicts) {
   };
   EXPECT_THAT(error({.pm_io_base = 0x3f6}).message(), HasSubstr("COM1"));
   EXPECT_TRUE(BuildX86AcpiTables({.com1 = false, .pm_io_base = 0x3f6}).ok());
-  EXPECT_THAT(error({.fw_cfg = FwCfgIoPorts{.base = 0x605}}).message(),
+  EXPECT_THAT(error({.fw_cfg = FwCfgPortRange{.base = 0x605}}).message(),
               HasSubstr("PM1"));
-  EXPECT_EQ(error({.fw_cfg = FwCfgIoPorts{.size = 1}}).code(),
+  EXPECT_EQ(error({.fw_cfg = FwCfgPortRange{.size = 1}}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(error({.fw_cfg = FwCfgIoPorts{.base = 0xfffc, .size = 8}}).code(),
+  EXPECT_EQ(error({.fw_cfg = FwCfgPortRange{.base = 0xfffc, .size = 8}}).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(error({.pm_io_base = 0xfffc}).code(),
             absl::StatusCode::kInvalidArgument);
@@ -427,7 +443,7 @@ TEST(X86AcpiTest, RejectsPortConflicts) {
 // ---------------------------------------------------------
 
 TEST(X86AcpiFwCfgTest, BlobsHoldOffsetsAndZeroChecksums) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({.num_vcpus = 2});
+  absl::StatusOr<BothForms> tables = BuildBoth({.num_vcpus = 2});
   ASSERT_TRUE(tables.ok()) << tables.status();
   const Bytes& blob = tables->fw_cfg.tables;
   const Bytes& rsdp = tables->fw_cfg.rsdp;
@@ -467,11 +483,11 @@ TEST(X86AcpiFwCfgTest, BlobsHoldOffsetsAndZeroChecksums) {
 }
 
 TEST(X86AcpiFwCfgTest, TableLoaderScript) {
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables({});
+  absl::StatusOr<BothForms> tables = BuildBoth({});
   ASSERT_TRUE(tables.ok()) << tables.status();
   EXPECT_EQ(tables->fw_cfg.table_loader.size(), 4096u);
   absl::StatusOr<std::vector<LinkerCommand>> commands =
-      fw_cfg::DecodeBiosLinkerLoader(tables->fw_cfg.table_loader);
+      DecodeBiosLinkerLoader(tables->fw_cfg.table_loader);
   ASSERT_TRUE(commands.ok()) << commands.status();
 
   // Offsets in etc/acpi/tables, from the direct-boot layout.
@@ -516,19 +532,19 @@ TEST(X86AcpiFwCfgTest, TableLoaderScript) {
 
 // Runs etc/table-loader over the fw_cfg files as SeaBIOS/OVMF would and
 // returns the guest memory it leaves.
-FakeMemory RunLoader(const X86AcpiTables& tables,
-                     const fw_cfg::LinkerAllocator& allocator,
+FakeMemory RunLoader(const BothForms& tables,
+                     const LinkerAllocator& allocator,
                      uint64_t* rsdp_address) {
   FakeMemory memory;
   absl::StatusOr<std::vector<LinkerCommand>> commands =
-      fw_cfg::DecodeBiosLinkerLoader(tables.fw_cfg.table_loader);
+      DecodeBiosLinkerLoader(tables.fw_cfg.table_loader);
   EXPECT_TRUE(commands.ok()) << commands.status();
   if (!commands.ok()) return memory;
-  fw_cfg::LinkerFiles files;
+  LinkerFiles files;
   files[kTables] = tables.fw_cfg.tables;
   files[kRsdp] = tables.fw_cfg.rsdp;
-  absl::StatusOr<fw_cfg::LinkerExecution> execution =
-      fw_cfg::ExecuteBiosLinkerLoader(*commands, &files, allocator);
+  absl::StatusOr<LinkerExecution> execution =
+      ExecuteBiosLinkerLoader(*commands, &files, allocator);
   EXPECT_TRUE(execution.ok()) << execution.status();
   if (!execution.ok()) return memory;
   EXPECT_TRUE(execution->written_pointers.empty());
@@ -541,13 +557,13 @@ FakeMemory RunLoader(const X86AcpiTables& tables,
 
 TEST(X86AcpiFwCfgTest, LoaderResultPassesEveryPointerAndChecksum) {
   for (const uint32_t vcpus : {1u, 4u, 255u}) {
-    absl::StatusOr<X86AcpiTables> tables =
-        BuildX86AcpiTables({.num_vcpus = vcpus});
+    absl::StatusOr<BothForms> tables =
+        BuildBoth({.num_vcpus = vcpus});
     ASSERT_TRUE(tables.ok()) << tables.status();
     // SeaBIOS-like placement: tables from 1 MiB, the RSDP in the F segment.
     uint64_t rsdp_address = 0;
     const FakeMemory memory =
-        RunLoader(*tables, fw_cfg::BumpLinkerAllocator(), &rsdp_address);
+        RunLoader(*tables, BumpLinkerAllocator(), &rsdp_address);
     EXPECT_GE(rsdp_address, 0xf0000u);
     EXPECT_LT(rsdp_address, 0x100000u);
     WalkTables(memory, rsdp_address, vcpus);
@@ -556,9 +572,9 @@ TEST(X86AcpiFwCfgTest, LoaderResultPassesEveryPointerAndChecksum) {
 
 TEST(X86AcpiFwCfgTest, LoaderAtDirectBootAddressesGivesTheSameBytes) {
   const X86AcpiConfig config = {.num_vcpus = 3};
-  absl::StatusOr<X86AcpiTables> tables = BuildX86AcpiTables(config);
+  absl::StatusOr<BothForms> tables = BuildBoth(config);
   ASSERT_TRUE(tables.ok()) << tables.status();
-  const fw_cfg::LinkerAllocator at_direct_boot_addresses =
+  const LinkerAllocator at_direct_boot_addresses =
       [&](const LinkerAllocate& command, uint64_t) -> absl::StatusOr<uint64_t> {
     return command.file == kRsdp ? config.rsdp_address : config.tables_address;
   };

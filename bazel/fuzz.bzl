@@ -77,8 +77,11 @@ def fuzz_target(
     options = native.glob([name + ".options"])
 
     # Only buildable through `name`: without -fsanitize=fuzzer it has no main.
+    # Test tooling, so it may use test-only libraries (the linker/loader's
+    # firmware model).
     cc_binary(
         name = name + "_cc",
+        testonly = True,
         srcs = srcs,
         deps = deps,
         tags = ["manual"],
@@ -86,6 +89,7 @@ def fuzz_target(
     )
     _fuzz_binary(
         name = name,
+        testonly = True,
         binary = ":" + name + "_cc",
     )
 

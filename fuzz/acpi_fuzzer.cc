@@ -31,13 +31,14 @@
 #include "base/byte_order.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzzer/FuzzedDataProvider.h"
-#include "fw_cfg/formats/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader_testing.h"
+#include "acpi_tables/x86_acpi_firmware.h"
 
 namespace {
 
 using acpi_tables::AcpiGuestBlob;
 using acpi_tables::X86AcpiConfig;
-using acpi_tables::X86AcpiTables;
 
 uint8_t Sum(absl::Span<const uint8_t> bytes) {
   uint8_t sum = 0;
@@ -64,7 +65,7 @@ X86AcpiConfig PickConfig(FuzzedDataProvider& input, bool* sane) {
     config.fw_cfg.reset();
   } else if (!*sane) {
     config.fw_cfg =
-        acpi_tables::FwCfgIoPorts{.base = input.ConsumeIntegral<uint16_t>(),
+        acpi_tables::FwCfgPortRange{.base = input.ConsumeIntegral<uint16_t>(),
                                   .size = input.ConsumeIntegral<uint8_t>()};
   }
   if (*sane) return config;
@@ -89,6 +90,12 @@ X86AcpiConfig PickConfig(FuzzedDataProvider& input, bool* sane) {
   }
   return config;
 }
+
+// Both forms of the tables for one configuration.
+struct X86AcpiTables {
+  std::vector<AcpiGuestBlob> direct_boot;
+  acpi_tables::AcpiFirmwareFiles fw_cfg;
+};
 
 const AcpiGuestBlob* Find(const X86AcpiTables& tables, const char* name) {
   for (const AcpiGuestBlob& blob : tables.direct_boot) {
@@ -212,24 +219,24 @@ void CheckDirectBoot(const X86AcpiConfig& config, const X86AcpiTables& tables) {
 }
 
 // Every reference the script makes lies inside the files.
-void CheckLoaderBounds(const std::vector<fw_cfg::LinkerCommand>& commands,
-                       const fw_cfg::LinkerFiles& files) {
+void CheckLoaderBounds(const std::vector<acpi_tables::LinkerCommand>& commands,
+                       const acpi_tables::LinkerFiles& files) {
   auto file = [&](const std::string& name) -> const std::vector<uint8_t>& {
     auto it = files.find(name);
     FUZZ_CHECK(it != files.end(), "the script names unknown file \"%s\"",
                name.c_str());
     return it->second;
   };
-  for (const fw_cfg::LinkerCommand& command : commands) {
-    if (const auto* c = std::get_if<fw_cfg::LinkerAllocate>(&command)) {
+  for (const acpi_tables::LinkerCommand& command : commands) {
+    if (const auto* c = std::get_if<acpi_tables::LinkerAllocate>(&command)) {
       file(c->file);
       FUZZ_CHECK(c->align != 0 && (c->align & (c->align - 1)) == 0,
                  "ALLOCATE alignment %u", c->align);
-      FUZZ_CHECK(c->zone == fw_cfg::kAllocZoneHigh ||
-                     c->zone == fw_cfg::kAllocZoneFseg,
+      FUZZ_CHECK(c->zone == acpi_tables::kAllocZoneHigh ||
+                     c->zone == acpi_tables::kAllocZoneFseg,
                  "ALLOCATE zone %u", c->zone);
     } else if (const auto* c =
-                   std::get_if<fw_cfg::LinkerAddPointer>(&command)) {
+                   std::get_if<acpi_tables::LinkerAddPointer>(&command)) {
       const std::vector<uint8_t>& dest = file(c->dest_file);
       const std::vector<uint8_t>& src = file(c->src_file);
       FUZZ_CHECK(c->size == 1 || c->size == 2 || c->size == 4 || c->size == 8,
@@ -243,7 +250,7 @@ void CheckLoaderBounds(const std::vector<fw_cfg::LinkerCommand>& commands,
                  c->offset, static_cast<unsigned long>(target),
                  c->src_file.c_str(), src.size());
     } else if (const auto* c =
-                   std::get_if<fw_cfg::LinkerAddChecksum>(&command)) {
+                   std::get_if<acpi_tables::LinkerAddChecksum>(&command)) {
       const std::vector<uint8_t>& blob = file(c->file);
       FUZZ_CHECK(uint64_t{c->start} + c->length <= blob.size() &&
                      c->offset >= c->start &&
@@ -258,17 +265,17 @@ void CheckLoaderBounds(const std::vector<fw_cfg::LinkerCommand>& commands,
   }
 }
 
-fw_cfg::LinkerFiles FilesOf(const X86AcpiTables& tables) {
-  fw_cfg::LinkerFiles files;
+acpi_tables::LinkerFiles FilesOf(const X86AcpiTables& tables) {
+  acpi_tables::LinkerFiles files;
   files[acpi_tables::kAcpiTablesFile] = tables.fw_cfg.tables;
   files[acpi_tables::kAcpiRsdpFile] = tables.fw_cfg.rsdp;
   return files;
 }
 
-void CheckChecksums(const std::vector<fw_cfg::LinkerCommand>& commands,
-                    const fw_cfg::LinkerFiles& files) {
-  for (const fw_cfg::LinkerCommand& command : commands) {
-    if (const auto* c = std::get_if<fw_cfg::LinkerAddChecksum>(&command)) {
+void CheckChecksums(const std::vector<acpi_tables::LinkerCommand>& commands,
+                    const acpi_tables::LinkerFiles& files) {
+  for (const acpi_tables::LinkerCommand& command : commands) {
+    if (const auto* c = std::get_if<acpi_tables::LinkerAddChecksum>(&command)) {
       const std::vector<uint8_t>& blob = files.at(c->file);
       FUZZ_CHECK(
           Sum(absl::MakeConstSpan(blob).subspan(c->start, c->length)) == 0,
@@ -282,21 +289,21 @@ void CheckFwCfg(const X86AcpiConfig& config, const X86AcpiTables& tables) {
   const std::vector<uint8_t>& script = tables.fw_cfg.table_loader;
   FUZZ_CHECK(!script.empty() && script.size() % 4096 == 0,
              "etc/table-loader of %zu bytes", script.size());
-  absl::StatusOr<std::vector<fw_cfg::LinkerCommand>> commands =
-      fw_cfg::DecodeBiosLinkerLoader(script);
+  absl::StatusOr<std::vector<acpi_tables::LinkerCommand>> commands =
+      acpi_tables::DecodeBiosLinkerLoader(script);
   FUZZ_CHECK(commands.ok(), "%s", commands.status().ToString().c_str());
   CheckLoaderBounds(*commands, FilesOf(tables));
 
   // Firmware placing the blobs where direct boot puts them: same bytes.
-  fw_cfg::LinkerFiles files = FilesOf(tables);
-  const fw_cfg::LinkerAllocator at_direct_boot =
-      [&](const fw_cfg::LinkerAllocate& command,
+  acpi_tables::LinkerFiles files = FilesOf(tables);
+  const acpi_tables::LinkerAllocator at_direct_boot =
+      [&](const acpi_tables::LinkerAllocate& command,
           uint64_t) -> absl::StatusOr<uint64_t> {
     return command.file == acpi_tables::kAcpiRsdpFile ? config.rsdp_address
                                                       : config.tables_address;
   };
-  absl::StatusOr<fw_cfg::LinkerExecution> execution =
-      fw_cfg::ExecuteBiosLinkerLoader(*commands, &files, at_direct_boot);
+  absl::StatusOr<acpi_tables::LinkerExecution> execution =
+      acpi_tables::ExecuteBiosLinkerLoader(*commands, &files, at_direct_boot);
   FUZZ_CHECK(execution.ok(), "%s", execution.status().ToString().c_str());
   CheckChecksums(*commands, files);
   for (const AcpiGuestBlob& blob : tables.direct_boot) {
@@ -313,8 +320,8 @@ void CheckFwCfg(const X86AcpiConfig& config, const X86AcpiTables& tables) {
 
   // SeaBIOS-like placement: the RSDP in the F segment points at the XSDT.
   files = FilesOf(tables);
-  execution = fw_cfg::ExecuteBiosLinkerLoader(*commands, &files,
-                                              fw_cfg::BumpLinkerAllocator());
+  execution = acpi_tables::ExecuteBiosLinkerLoader(*commands, &files,
+                                              acpi_tables::BumpLinkerAllocator());
   FUZZ_CHECK(execution.ok(), "%s", execution.status().ToString().c_str());
   CheckChecksums(*commands, files);
   const uint64_t tables_at =
@@ -334,17 +341,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider input(data, size);
   bool sane = false;
   const X86AcpiConfig config = PickConfig(input, &sane);
-  absl::StatusOr<X86AcpiTables> tables =
+  absl::StatusOr<std::vector<AcpiGuestBlob>> direct_boot =
       acpi_tables::BuildX86AcpiTables(config);
-  if (!tables.ok()) {
+  if (!direct_boot.ok()) {
     FUZZ_CHECK(!sane, "a sane configuration failed: %s",
-               tables.status().ToString().c_str());
-    const std::string message(tables.status().message());
+               direct_boot.status().ToString().c_str());
+    const std::string message(direct_boot.status().message());
     FUZZ_CHECK(!message.empty() && message.find('\n') == std::string::npos,
                "error message: %s", message.c_str());
     return 0;
   }
-  CheckDirectBoot(config, *tables);
-  CheckFwCfg(config, *tables);
+  // The firmware form checks only the machine, which the direct-boot tables
+  // accepted.
+  absl::StatusOr<acpi_tables::AcpiFirmwareFiles> firmware =
+      acpi_tables::BuildX86AcpiFirmwareFiles(config);
+  FUZZ_CHECK(firmware.ok(), "the firmware files failed: %s",
+             firmware.status().ToString().c_str());
+  const X86AcpiTables tables = {*std::move(direct_boot), *std::move(firmware)};
+  CheckDirectBoot(config, tables);
+  CheckFwCfg(config, tables);
   return 0;
 }

@@ -19,25 +19,26 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "fuzz/fuzz_check.h"
-#include "fw_cfg/formats/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader_testing.h"
 
 namespace {
 
 // Names the commands refer to, in order of first mention.
 std::vector<std::string> NamesIn(
-    const std::vector<fw_cfg::LinkerCommand>& commands) {
+    const std::vector<acpi_tables::LinkerCommand>& commands) {
   std::vector<std::string> names;
   auto add = [&](const std::string& name) {
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       names.push_back(name);
     }
   };
-  for (const fw_cfg::LinkerCommand& command : commands) {
+  for (const acpi_tables::LinkerCommand& command : commands) {
     std::visit(
         [&](const auto& c) {
           using T = std::decay_t<decltype(c)>;
-          if constexpr (std::is_same_v<T, fw_cfg::LinkerAllocate> ||
-                        std::is_same_v<T, fw_cfg::LinkerAddChecksum>) {
+          if constexpr (std::is_same_v<T, acpi_tables::LinkerAllocate> ||
+                        std::is_same_v<T, acpi_tables::LinkerAddChecksum>) {
             add(c.file);
           } else {
             add(c.dest_file);
@@ -58,23 +59,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Span<const uint8_t> rest(data + 2 + script_size,
                                  size - 2 - script_size);
 
-  absl::StatusOr<std::vector<fw_cfg::LinkerCommand>> commands =
-      fw_cfg::DecodeBiosLinkerLoader(script);
+  absl::StatusOr<std::vector<acpi_tables::LinkerCommand>> commands =
+      acpi_tables::DecodeBiosLinkerLoader(script);
   if (!commands.ok()) return 0;
 
   // Decoded names are non-empty, have no NUL and fit, so they encode; and
   // round-trip.
   const std::vector<std::string> names = NamesIn(*commands);
   absl::StatusOr<std::vector<uint8_t>> encoded =
-      fw_cfg::EncodeBiosLinkerLoader(*commands);
+      acpi_tables::EncodeBiosLinkerLoader(*commands);
   FUZZ_CHECK(encoded.ok(), "%s", encoded.status().ToString().c_str());
-  absl::StatusOr<std::vector<fw_cfg::LinkerCommand>> again =
-      fw_cfg::DecodeBiosLinkerLoader(*encoded);
+  absl::StatusOr<std::vector<acpi_tables::LinkerCommand>> again =
+      acpi_tables::DecodeBiosLinkerLoader(*encoded);
   FUZZ_CHECK(again.ok() && *again == *commands,
              "decode(encode(commands)) differs");
 
   // Files for every name: sizes and bytes from the rest of the input.
-  fw_cfg::LinkerFiles files;
+  acpi_tables::LinkerFiles files;
   for (const std::string& name : names) {
     if (rest.empty()) break;  // Later names stay missing.
     const size_t file_size = std::min<size_t>(rest[0], rest.size() - 1);
@@ -84,9 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::pair<std::string, size_t>> sizes;
   for (const auto& [name, bytes] : files) sizes.push_back({name, bytes.size()});
 
-  absl::StatusOr<fw_cfg::LinkerExecution> execution =
-      fw_cfg::ExecuteBiosLinkerLoader(*commands, &files,
-                                      fw_cfg::BumpLinkerAllocator());
+  absl::StatusOr<acpi_tables::LinkerExecution> execution =
+      acpi_tables::ExecuteBiosLinkerLoader(*commands, &files,
+                                      acpi_tables::BumpLinkerAllocator());
   for (const auto& [name, file_size] : sizes) {
     FUZZ_CHECK(files.at(name).size() == file_size,
                "executing changed the size of \"%s\"", name.c_str());
@@ -95,8 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Allocations: aligned as asked, and disjoint.
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (const fw_cfg::LinkerCommand& command : *commands) {
-    const auto* c = std::get_if<fw_cfg::LinkerAllocate>(&command);
+  for (const acpi_tables::LinkerCommand& command : *commands) {
+    const auto* c = std::get_if<acpi_tables::LinkerAllocate>(&command);
     if (c == nullptr) continue;
     const uint64_t address = execution->addresses.at(c->file);
     FUZZ_CHECK(c->align == 0 || address % c->align == 0,
@@ -108,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     ranges.push_back({address, end});
   }
-  for (const fw_cfg::LinkerWrittenPointer& written :
+  for (const acpi_tables::LinkerWrittenPointer& written :
        execution->written_pointers) {
     auto dest = files.find(written.dest_file);
     FUZZ_CHECK(

@@ -51,6 +51,14 @@ check "no-fw_cfg build rejects --fw-cfg-config" 2 "$code"
 out=$(printf 'inb 0x511\ninl 0x514\n' | "$vmm_no_fw_cfg" --qtest stdio --memory size=64M)
 check "no-fw_cfg build has no device" "OK 0x00ff OK 0xffffffff" "$(echo $out)"
 
+# --//vmm:fw_cfg=false compiles the device out: nothing of namespace
+# fw_cfg (the device, its option parser, its item files) is in the binary,
+# while the default build has it.
+check "the default build links the device" yes \
+  "$(nm -C "$vmm" | grep -q 'fw_cfg::FwCfg::' && echo yes || echo no)"
+check "the no-fw_cfg build has no fw_cfg symbol" 0 \
+  "$(nm -C "$vmm_no_fw_cfg" | grep -c 'fw_cfg::')"
+
 # The static build needs no dynamic loader and no shared library.
 headers=$(readelf -lW "$vmm_static" 2>&1)
 [[ "$headers" == *"Program Headers"* ]]; check "vmm_static is an ELF executable" 0 $?

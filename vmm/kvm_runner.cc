@@ -1,13 +1,15 @@
 #include "vmm/kvm_runner.h"
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
-#include <cstdio>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,9 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "acpi_tables/x86_acpi.h"
 #include "base/status_macros.h"
-#include "vmm/devices/acpi_pm.h"
-#include "vmm/devices/i8042.h"
-#include "vmm/devices/serial.h"
+#include "linux-loader/e820.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/x86/linux_loader.h"
@@ -26,49 +26,33 @@ namespace vmm {
 namespace {
 
 // Signals a vCPU thread out of KVM_RUN (the handler does nothing; the ioctl
-// returns EINTR).
+// returns EINTR). Not blocked anywhere.
 constexpr int kKickSignal = SIGUSR1;
 
-// How the run ended, set once by whichever thread sees the end first.
-class Outcome {
- public:
-  void Finish(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (done_.exchange(true)) return;
-    status_ = std::move(status);
-  }
-  bool done() const { return done_.load(); }
-  absl::Status status() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return status_;
-  }
-
- private:
-  std::atomic<bool> done_{false};
-  std::mutex mu_;
-  absl::Status status_;
-};
-
-std::vector<fw_cfg::E820Entry> GuestE820(const vm_memory::GuestMemory& memory) {
-  std::vector<fw_cfg::E820Entry> e820;
+std::vector<linux_loader::E820Entry> GuestE820(
+    const vm_memory::GuestMemory& memory) {
+  std::vector<linux_loader::E820Entry> e820;
   for (const auto& region : memory.regions()) {
     const uint64_t start = region->start().raw();
     const uint64_t end = region->last().raw() + 1;
     if (start == 0) {
       // Conventional memory, then the legacy video/BIOS hole to 1 MiB
       // (where RSDP scans look), then the rest of low RAM.
-      e820.push_back({0, std::min<uint64_t>(end, 0x9fc00), fw_cfg::kE820Ram});
-      e820.push_back({0x9fc00, 0x100000 - 0x9fc00, fw_cfg::kE820Reserved});
+      e820.push_back(
+          {0, std::min<uint64_t>(end, 0x9fc00), linux_loader::kE820Ram});
+      e820.push_back(
+          {0x9fc00, 0x100000 - 0x9fc00, linux_loader::kE820Reserved});
       if (end > 0x100000)
-        e820.push_back({0x100000, end - 0x100000, fw_cfg::kE820Ram});
+        e820.push_back({0x100000, end - 0x100000, linux_loader::kE820Ram});
     } else {
-      e820.push_back({start, end - start, fw_cfg::kE820Ram});
+      e820.push_back({start, end - start, linux_loader::kE820Ram});
     }
   }
   return e820;
 }
 
-absl::Status HandleExit(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
+// Handles one exit; a fatal one, or a request to stop, lands in `latch`.
+void HandleExit(KvmVcpu& vcpu, Machine& machine, StopLatch& latch) {
   kvm_run* run = vcpu.run();
   switch (run->exit_reason) {
     case KVM_EXIT_IO: {
@@ -82,7 +66,7 @@ absl::Status HandleExit(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
           machine.pio().Read(run->io.port, span);
         }
       }
-      return absl::OkStatus();
+      return;
     }
     case KVM_EXIT_MMIO: {
       auto span =
@@ -92,45 +76,68 @@ absl::Status HandleExit(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
       } else {
         machine.mmio().Read(run->mmio.phys_addr, span);
       }
-      return absl::OkStatus();
+      return;
     }
     case KVM_EXIT_INTR:
-      return absl::OkStatus();
+      return;
     case KVM_EXIT_HLT:
-      outcome.Finish(absl::OkStatus());  // Halted with no way to wake up.
-      return absl::OkStatus();
+      // Only without an in-kernel local APIC: nothing can wake the vCPU.
+      latch.Request(StopReason::kHalt);
+      return;
     case KVM_EXIT_SYSTEM_EVENT:
-      outcome.Finish(absl::OkStatus());  // Guest reset or power-off.
-      return absl::OkStatus();
+      switch (run->system_event.type) {
+        case KVM_SYSTEM_EVENT_SHUTDOWN:
+          latch.Request(StopReason::kPowerOff);
+          return;
+        case KVM_SYSTEM_EVENT_RESET:
+          latch.Request(StopReason::kReset);
+          return;
+        default:
+          latch.Request(StopReason::kError,
+                        absl::InternalError(absl::StrFormat(
+                            "vCPU %d: KVM system event %d", vcpu.id(),
+                            run->system_event.type)));
+          return;
+      }
     case KVM_EXIT_SHUTDOWN:
-      return absl::AbortedError(absl::StrFormat(
-          "vCPU %d: triple fault (KVM_EXIT_SHUTDOWN)", vcpu.id()));
+      latch.Request(StopReason::kError,
+                    absl::AbortedError(absl::StrFormat(
+                        "vCPU %d: triple fault (KVM_EXIT_SHUTDOWN)", vcpu.id())));
+      return;
     case KVM_EXIT_FAIL_ENTRY:
-      return absl::InternalError(absl::StrFormat(
-          "vCPU %d: VM entry failed, hardware reason 0x%x", vcpu.id(),
-          run->fail_entry.hardware_entry_failure_reason));
+      latch.Request(StopReason::kError,
+                    absl::InternalError(absl::StrFormat(
+                        "vCPU %d: VM entry failed, hardware reason 0x%x",
+                        vcpu.id(),
+                        run->fail_entry.hardware_entry_failure_reason)));
+      return;
     case KVM_EXIT_INTERNAL_ERROR:
-      return absl::InternalError(
-          absl::StrFormat("vCPU %d: KVM internal error, suberror %d", vcpu.id(),
-                          run->internal.suberror));
+      latch.Request(StopReason::kError,
+                    absl::InternalError(
+                        absl::StrFormat("vCPU %d: KVM internal error, suberror %d",
+                                        vcpu.id(), run->internal.suberror)));
+      return;
     default:
-      return absl::InternalError(absl::StrFormat(
-          "vCPU %d: unexpected KVM exit %d", vcpu.id(), run->exit_reason));
+      latch.Request(StopReason::kError,
+                    absl::InternalError(
+                        absl::StrFormat("vCPU %d: unexpected KVM exit %d",
+                                        vcpu.id(), run->exit_reason)));
+      return;
   }
 }
 
-void RunVcpu(KvmVcpu& vcpu, Machine& machine, Outcome& outcome) {
-  while (!outcome.done()) {
+void RunVcpu(KvmVcpu& vcpu, Machine& machine, StopLatch& latch) {
+  while (!latch.reason().has_value()) {
     absl::Status status = vcpu.Run();
-    if (status.ok()) status = HandleExit(vcpu, machine, outcome);
-    if (!status.ok()) outcome.Finish(status);
+    if (!status.ok()) {
+      latch.Request(StopReason::kError, std::move(status));
+      return;
+    }
+    HandleExit(vcpu, machine, latch);
   }
 }
 
-// Set by SIGINT/SIGTERM; the main thread ends the run when it sees it.
-std::atomic<int> g_stop_signal{0};
-
-// The registers that say where a vCPU was, for a run that ended in error.
+// The registers that say where a vCPU was, for a run that ended badly.
 std::string DescribeVcpu(const KvmVcpu& vcpu) {
   absl::StatusOr<kvm_regs> regs = vcpu.GetRegs();
   absl::StatusOr<kvm_sregs> sregs = vcpu.GetSregs();
@@ -152,9 +159,9 @@ absl::Status PrepareDirectBoot(const vm_memory::GuestMemory& memory,
                                const VmmOptions& options,
                                const acpi_tables::X86AcpiConfig& acpi_config,
                                KvmVcpu& boot_vcpu) {
-  ASSIGN_OR_RETURN(acpi_tables::X86AcpiTables acpi,
+  ASSIGN_OR_RETURN(std::vector<acpi_tables::AcpiGuestBlob> tables,
                    acpi_tables::BuildX86AcpiTables(acpi_config));
-  for (const acpi_tables::AcpiGuestBlob& blob : acpi.direct_boot) {
+  for (const acpi_tables::AcpiGuestBlob& blob : tables) {
     absl::Status written =
         memory.Write(vm_memory::GuestAddress(blob.address), blob.bytes);
     if (!written.ok()) {
@@ -179,9 +186,63 @@ absl::Status PrepareDirectBoot(const vm_memory::GuestMemory& memory,
   return boot_vcpu.SetFpu(fpu);
 }
 
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Waits until the latch holds a reason; a SIGINT or SIGTERM read from
+// `signal_fd` becomes one.
+void WaitForStop(StopLatch& latch, int signal_fd) {
+  pollfd fds[2] = {{latch.fd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
+  while (!latch.reason().has_value()) {
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+      latch.Request(StopReason::kError,
+                    absl::InternalError(absl::StrFormat(
+                        "poll: %s", std::strerror(errno))));
+      return;
+    }
+    signalfd_siginfo info;
+    if ((fds[1].revents & POLLIN) != 0 &&
+        read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+      const int signal = static_cast<int>(info.ssi_signo);
+      latch.Request(StopReason::kSignal,
+                    absl::AbortedError(absl::StrFormat(
+                        "stopped by signal %d (%s)", signal,
+                        signal == SIGINT ? "SIGINT" : "SIGTERM")),
+                    signal);
+    }
+  }
+}
+
+// Disconnects the irqchip from the machine's devices when the run ends,
+// whichever way.
+class IrqConnection {
+ public:
+  IrqConnection(IrqRelay& relay, const KvmVm& vm) : relay_(relay) {
+    relay_.Connect([&vm](uint32_t irq) {
+      (void)vm.SetIrqLine(irq, true);
+      (void)vm.SetIrqLine(irq, false);
+    });
+  }
+  ~IrqConnection() { relay_.Disconnect(); }
+
+ private:
+  IrqRelay& relay_;
+};
+
 }  // namespace
 
-absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
+void BlockStopSignals() {
+  const sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
+                                    const VmmOptions& options) {
   if (options.layout != Layout::kX86_64) {
     return absl::InvalidArgumentError("running a guest needs --layout x86_64");
   }
@@ -189,6 +250,19 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
     return absl::InvalidArgumentError(
         "nothing to run: give --kernel or --firmware (or --qtest)");
   }
+  BlockStopSignals();
+  const sigset_t stop_signals = StopSignals();
+  const int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  if (signal_fd < 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("signalfd: %s", std::strerror(errno)));
+  }
+  const std::unique_ptr<int, void (*)(int*)> close_signal_fd(
+      new int(signal_fd), [](int* fd) {
+        close(*fd);
+        delete fd;
+      });
+
   absl::StatusOr<Kvm> kvm = Kvm::Open();
   if (!kvm.ok()) {
     return absl::UnavailableError(absl::StrFormat(
@@ -198,105 +272,58 @@ absl::Status RunOnKvm(Machine& machine, const VmmOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<KvmVm> vm, kvm->CreateVm());
   RETURN_IF_ERROR(vm->MapMemory(machine.memory()));
   RETURN_IF_ERROR(vm->CreateX86Irqchip());
-
-  Outcome outcome;
-  // COM1.
-  std::FILE* console = nullptr;
-  if (options.serial == SerialMode::kTty) console = stdout;
-  if (options.serial == SerialMode::kFile) {
-    console = std::fopen(options.serial_path.c_str(), "w");
-    if (console == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--serial: cannot open %s", options.serial_path));
-    }
-    // Unbuffered, so a reader of the file sees each byte as the guest sends
-    // it (tests time console markers).
-    std::setvbuf(console, nullptr, _IONBF, 0);
-  }
-  const KvmVm* vm_raw = vm.get();
-  auto serial = std::make_shared<Serial16550>(
-      [console](uint8_t byte) {
-        if (console != nullptr) {
-          std::fputc(byte, console);
-          if (byte == '\n') std::fflush(console);
-        }
-      },
-      [vm_raw] {
-        (void)vm_raw->SetIrqLine(Serial16550::kCom1Irq, true);
-        (void)vm_raw->SetIrqLine(Serial16550::kCom1Irq, false);
-      });
-  RETURN_IF_ERROR(machine.pio().Insert(serial, Serial16550::kCom1Base, 8));
-  auto i8042 =
-      std::make_shared<I8042>([&outcome] { outcome.Finish(absl::OkStatus()); });
-  RETURN_IF_ERROR(machine.pio().Insert(i8042, I8042::kDataPort, I8042::kSize));
-
-  // ACPI's fixed PM1 block: S5 powers off.
-  const acpi_tables::X86AcpiConfig acpi_config =
-      X86AcpiConfigFor(options, machine.fw_cfg() != nullptr);
-  auto acpi_pm = std::make_shared<AcpiPm>(
-      [&outcome] { outcome.Finish(absl::OkStatus()); });
-  RETURN_IF_ERROR(
-      machine.pio().Insert(acpi_pm, acpi_config.pm_io_base, AcpiPm::kSize));
+  const IrqConnection irqs(machine.irqs(), *vm);
 
   ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> supported,
                    kvm->SupportedCpuid());
+  const bool tsc_deadline = kvm->HasCapability(KVM_CAP_TSC_DEADLINE_TIMER);
   std::vector<std::unique_ptr<KvmVcpu>> vcpus;
   for (uint32_t id = 0; id < options.boot_cpus; ++id) {
     ASSIGN_OR_RETURN(std::unique_ptr<KvmVcpu> vcpu, vm->CreateVcpu(id));
-    RETURN_IF_ERROR(vcpu->SetCpuid(CpuidFor(
-        supported, id, kvm->HasCapability(KVM_CAP_TSC_DEADLINE_TIMER))));
+    RETURN_IF_ERROR(vcpu->SetCpuid(CpuidFor(supported, id, tsc_deadline)));
     vcpus.push_back(std::move(vcpu));
   }
   // With firmware every vCPU keeps KVM's reset state (CS base 0xffff0000,
   // IP 0xfff0: the image's last 16 bytes) and the firmware installs ACPI
   // itself; otherwise the kernel is entered directly in 64-bit mode.
   if (!options.firmware) {
-    RETURN_IF_ERROR(
-        PrepareDirectBoot(machine.memory(), options, acpi_config, *vcpus[0]));
+    RETURN_IF_ERROR(PrepareDirectBoot(machine.memory(), options,
+                                      machine.acpi_config(), *vcpus[0]));
   }
 
   struct sigaction kick {};
   kick.sa_handler = [](int) {};
   sigaction(kKickSignal, &kick, nullptr);  // No SA_RESTART: KVM_RUN -> EINTR.
-  struct sigaction stop {};
-  stop.sa_handler = [](int signal) { g_stop_signal.store(signal); };
-  sigaction(SIGINT, &stop, nullptr);
-  sigaction(SIGTERM, &stop, nullptr);
 
+  StopLatch& latch = machine.stop_latch();
+  latch.Clear();
   std::vector<std::thread> threads;
   for (auto& vcpu : vcpus) {
     threads.emplace_back(
-        [&, raw = vcpu.get()] { RunVcpu(*raw, machine, outcome); });
+        [&machine, &latch, raw = vcpu.get()] { RunVcpu(*raw, machine, latch); });
   }
-  // Whoever ends the run, wake the others so they see it: immediate_exit
-  // makes a KVM_RUN that starts after the kick return at once.
-  while (!outcome.done()) {
-    if (const int signal = g_stop_signal.load(); signal != 0) {
-      outcome.Finish(absl::AbortedError(
-          absl::StrFormat("stopped by signal %d (%s)", signal,
-                          signal == SIGINT ? "SIGINT" : "SIGTERM")));
-    }
-    usleep(10000);
-  }
+  WaitForStop(latch, signal_fd);
+  // Wake every vCPU so it sees the end: immediate_exit makes a KVM_RUN that
+  // starts after the kick return at once.
   for (auto& vcpu : vcpus) vcpu->run()->immediate_exit = 1;
-  for (auto& thread : threads)
-    pthread_kill(thread.native_handle(), kKickSignal);
+  for (auto& thread : threads) pthread_kill(thread.native_handle(), kKickSignal);
   for (auto& thread : threads) thread.join();
-  if (console != nullptr) std::fflush(console);
-  if (console != nullptr && console != stdout) std::fclose(console);
-  absl::Status status = outcome.status();
-  if (!status.ok()) {
+
+  RunOutcome outcome;
+  outcome.reason = *latch.reason();
+  outcome.error = latch.error();
+  outcome.signal = latch.signal();
+  if (outcome.reason == StopReason::kError ||
+      outcome.reason == StopReason::kSignal ||
+      outcome.reason == StopReason::kHalt) {
     // Where the guest was: the first thing to look at after a triple fault,
     // a KVM error or a guest stopped because it hung.
     for (const auto& vcpu : vcpus) {
-      status = absl::Status(
-          status.code(),
-          absl::StrFormat("%s\n  %s", status.message(), DescribeVcpu(*vcpu)));
+      if (!outcome.vcpu_state.empty()) outcome.vcpu_state += "\n";
+      outcome.vcpu_state += DescribeVcpu(*vcpu);
     }
   }
-  return status;
+  return outcome;
 }
-
-int KvmStopSignal() { return g_stop_signal.load(); }
 
 }  // namespace vmm

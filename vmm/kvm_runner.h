@@ -1,26 +1,50 @@
-// Running a Machine on KVM: vCPU threads, the exit dispatch loop, and the
-// devices only a running guest needs (COM1, the i8042 reset line, the ACPI
-// PM1 block whose S5 request powers off), and the ACPI tables in RAM.
+// Running a Machine on KVM: the VM and its vCPUs, the exit dispatch loop,
+// and, for a direct Linux boot, the kernel, the boot parameters and the ACPI
+// tables in RAM. The devices are the Machine's; the runner only connects
+// their outside: the irqchip to machine.irqs() for the length of the run,
+// and machine.stop_latch(), where a device's reset or power-off request, a
+// vCPU's fatal exit or SIGINT/SIGTERM ends the run. The calling thread
+// sleeps in poll() on the latch and a signalfd until then.
 //
-// The guest resetting (i8042 0xfe, KVM's reset/shutdown system events) or
-// powering off (ACPI S5) ends the run with status 0; a triple fault, a failed
-// VM entry or any KVM error ends it with a one-line error.
+//   ASSIGN_OR_RETURN(RunOutcome outcome, RunOnKvm(*machine, options));
+//   switch (outcome.reason) { ... }
 
 #ifndef VMM_KVM_RUNNER_H_
 #define VMM_KVM_RUNNER_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
+#include "vmm/stop_latch.h"
 
 namespace vmm {
 
-// Boots options.kernel on `machine` and runs it to the end. Fails with
-// Unavailable when /dev/kvm cannot be used.
-absl::Status RunOnKvm(Machine& machine, const VmmOptions& options);
+// Why the run ended.
+struct RunOutcome {
+  StopReason reason = StopReason::kPowerOff;
+  // kError: what went wrong (a triple fault, a failed VM entry, a KVM error).
+  absl::Status error;
+  // kSignal: SIGINT or SIGTERM.
+  int signal = 0;
+  // kError, kSignal, kHalt: each vCPU's registers, one line each.
+  std::string vcpu_state;
+};
 
-// The signal (SIGINT or SIGTERM) that ended the last RunOnKvm, or 0.
-int KvmStopSignal();
+// Boots options.kernel (or options.firmware) on `machine` and runs it until
+// it stops. Fails, before any vCPU runs, when /dev/kvm cannot be used
+// (Unavailable) or the VM cannot be set up (a bad kernel, ...).
+// SIGINT and SIGTERM are blocked in the calling thread, so that they reach
+// the run's signalfd; main blocks them earlier still, before building the
+// machine, so that one arriving during set-up is not lost either.
+absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
+                                    const VmmOptions& options);
+
+// Blocks SIGINT and SIGTERM in the calling thread (and the threads it
+// starts), for RunOnKvm's signalfd.
+void BlockStopSignals();
 
 }  // namespace vmm
 

@@ -1,68 +1,76 @@
 // Machine: the composition root. Builds guest memory, the PIO and MMIO buses
-// and every device from the options, registering each device explicitly.
+// and every device from the options, and registers each one explicitly; the
+// devices live as long as the Machine. Running it (kvm_runner.h) or serving
+// qtest over it (qtest/) adds no device.
 //
-// Layouts (shared by --qtest and a KVM boot):
-//   x86_64    RAM from 0; as on QEMU q35, at most 2 GiB below 4 GiB once the
-//             machine has 0xb0000000 bytes or more, the rest from 4 GiB.
-//             fw_cfg on I/O ports 0x510 (selector/data) and 0x514 (DMA).
-//   arm-virt  RAM from 0x40000000; fw_cfg MMIO at 0x09020000.
+// The x86_64 layout (layout.h) gets, as a PC has them:
+//   COM1       0x3f8-0x3ff, IRQ 4 (Serial16550; output to --serial)
+//   i8042      0x60/0x64 (its reset command asks the runner to stop)
+//   CMOS RTC   0x70/0x71
+//   ACPI PM1   acpi_config().pm_io_base, 6 ports (S5 asks the runner to stop)
+//   fw_cfg     0x510-0x51b, when built in and not disabled (fw_cfg_part.h)
+// and ACPI tables describing them (acpi_config(); the runner writes them for
+// a direct boot, the fw_cfg part publishes them for firmware). The arm-virt
+// layout has RAM and fw_cfg's MMIO registers only.
 //
-// fw_cfg holds what QEMU's machine puts there: x86 keys 0x03 (RAM size),
-// 0x05/0x0f (CPUs), 0x04; arm key 0x05; `etc/e820` on x86 (e820=on); the
-// direct-boot keys for --kernel (kernel=, initramfs=, cmdline=); the ACPI
-// tables as QEMU's etc/acpi/* and etc/table-loader (acpi_table=, x86); and
-// the user's items.
+// Devices reach the outside through two objects the Machine owns and the
+// runner connects: stop_latch(), where reset and power-off requests land,
+// and irqs(), through which COM1 raises its interrupt on the irqchip of the
+// run (with none connected, as under qtest, interrupts are dropped).
 
 #ifndef VMM_MACHINE_H_
 #define VMM_MACHINE_H_
 
-#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "acpi_tables/x86_acpi.h"
-#include "fw_cfg/fw_cfg.h"
 #include "vm-device/bus.h"
 #include "vm-memory/guest_memory.h"
+#include "vmm/irq_relay.h"
 #include "vmm/options.h"
+#include "vmm/stop_latch.h"
 
 namespace vmm {
-
-// The ACPI tables' description of the x86 machine the options make.
-acpi_tables::X86AcpiConfig X86AcpiConfigFor(const VmmOptions& options,
-                                            bool has_fw_cfg);
-
-// Guest RAM regions for a layout and size.
-std::vector<vm_memory::RegionLayout> RamLayout(Layout layout, uint64_t size);
 
 class Machine {
  public:
   static absl::StatusOr<std::unique_ptr<Machine>> Create(
       const VmmOptions& options);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
 
   const vm_memory::GuestMemory& memory() const { return *memory_; }
-  const std::shared_ptr<const vm_memory::GuestMemory>& memory_ptr() const {
-    return memory_;
-  }
   vm_device::PioBus& pio() { return pio_; }
   vm_device::MmioBus& mmio() { return mmio_; }
+  StopLatch& stop_latch() { return *stop_latch_; }
+  IrqRelay& irqs() { return irqs_; }
+  // The x86 machine as the ACPI tables describe it.
+  const acpi_tables::X86AcpiConfig& acpi_config() const { return acpi_; }
+  bool has_fw_cfg() const { return has_fw_cfg_; }
   // What the user should know about the machine built (printed by main).
   const std::vector<std::string>& warnings() const { return warnings_; }
-  // Null when fw_cfg is disabled or not built in.
-  const std::shared_ptr<fw_cfg::FwCfg>& fw_cfg() const { return fw_cfg_; }
 
  private:
   Machine() = default;
-  // x86: the CMOS RTC.
-  absl::Status AddLegacyDevices(const VmmOptions& options);
-  absl::Status AddFwCfg(const VmmOptions& options);
+  absl::Status OpenConsole(const VmmOptions& options);
+  absl::Status AddX86Devices(const VmmOptions& options);
 
   std::shared_ptr<const vm_memory::GuestMemory> memory_;
   vm_device::PioBus pio_;
   vm_device::MmioBus mmio_;
-  std::shared_ptr<fw_cfg::FwCfg> fw_cfg_;
+  std::unique_ptr<StopLatch> stop_latch_;
+  IrqRelay irqs_;
+  acpi_tables::X86AcpiConfig acpi_;
+  bool has_fw_cfg_ = false;
+  // Where COM1's bytes go: stdout, a file (closed with the Machine), or
+  // nowhere.
+  std::FILE* console_ = nullptr;
+  bool owns_console_ = false;
   std::vector<std::string> warnings_;
 };
 

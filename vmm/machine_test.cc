@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "fw_cfg/config/fw_cfg_config.h"
+#include "vmm/fw_cfg_part.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "vmm/testdata/bzimage.h"
@@ -29,10 +29,38 @@ uint32_t ReadDataLe32(Machine& m) {
   return value;
 }
 
-std::vector<std::string> FileNames(const Machine& m) {
+// The fw_cfg file directory (key 0x19) as a guest reads it through the
+// x86 ports: a big-endian count, then 64-byte entries (size, key, name).
+std::vector<std::string> FileNames(Machine& m) {
+  uint8_t select[2] = {0x19, 0};
+  m.pio().Write(0x510, select);
+  auto be = [&m](int bytes) {
+    uint32_t value = 0;
+    for (int i = 0; i < bytes; ++i)
+      value = value << 8 | static_cast<uint32_t>(ReadPort(m, 0x511, 1));
+    return value;
+  };
+  const uint32_t count = be(4);
   std::vector<std::string> names;
-  for (const auto& file : m.fw_cfg()->ListFiles()) names.push_back(file.name);
+  for (uint32_t i = 0; i < count && i < 64; ++i) {
+    be(4);  // size
+    be(2);  // key
+    be(2);  // reserved
+    std::string name;
+    for (int j = 0; j < 56; ++j) {
+      const char c = static_cast<char>(ReadPort(m, 0x511, 1));
+      if (c != '\0' && name.size() == static_cast<size_t>(j)) name += c;
+    }
+    names.push_back(name);
+  }
   return names;
+}
+
+std::shared_ptr<const FwCfgOption> FwCfg(const std::string& text) {
+  absl::StatusOr<std::shared_ptr<const FwCfgOption>> option =
+      ParseFwCfgOption(text);
+  EXPECT_TRUE(option.ok()) << option.status();
+  return option.ok() ? *option : nullptr;
 }
 
 TEST(RamLayout, FollowsQ35AndVirt) {
@@ -113,7 +141,7 @@ TEST(Machine, FirmwareAndKernelTogether) {
 TEST(Machine, X86HasFwCfgOnPorts) {
   VmmOptions options;
   options.memory_size = 256 << 20;
-  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("items=[name=opt/a,string=hi]");
+  options.fw_cfg = FwCfg("items=[name=opt/a,string=hi]");
   auto machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok()) << machine.status();
   Machine& m = **machine;
@@ -134,21 +162,21 @@ TEST(Machine, X86HasFwCfgOnPorts) {
 TEST(Machine, SwitchesAndDisable) {
   VmmOptions options;
   options.memory_size = 64 << 20;
-  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("e820=off,acpi_table=off");
+  options.fw_cfg = FwCfg("e820=off,acpi_table=off");
   auto machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok());
   EXPECT_TRUE(FileNames(**machine).empty());
-  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("e820=off");
+  options.fw_cfg = FwCfg("e820=off");
   machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok());
   EXPECT_THAT(
       FileNames(**machine),
       ElementsAre("etc/acpi/rsdp", "etc/acpi/tables", "etc/table-loader"));
 
-  options.fw_cfg = *fw_cfg::ParseFwCfgConfig("disable");
+  options.fw_cfg = FwCfg("disable");
   machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok());
-  EXPECT_EQ((*machine)->fw_cfg(), nullptr);
+  EXPECT_FALSE((*machine)->has_fw_cfg());
   EXPECT_EQ(ReadPort(**machine, 0x511, 1), 0xffu);  // Nothing there.
 }
 
@@ -161,14 +189,18 @@ TEST(Machine, ArmVirtHasFwCfgOnMmio) {
   uint8_t bytes[8];
   (*machine)->mmio().Read(0x09020010, bytes);
   EXPECT_EQ(std::string(bytes, bytes + 8), "QEMU CFG");
-  EXPECT_TRUE(FileNames(**machine).empty());  // No etc/e820 on arm.
+  // No etc/e820 on arm: an empty directory.
+  uint8_t select[2] = {0x00, 0x19};  // the big-endian selector on MMIO
+  (*machine)->mmio().Write(0x09020008, select);
+  uint8_t count[4];
+  (*machine)->mmio().Read(0x09020000, count);
+  EXPECT_EQ(count[0] | count[1] | count[2] | count[3], 0);
 }
 
 TEST(Machine, BadItemFileIsAStartupError) {
   VmmOptions options;
   options.memory_size = 64 << 20;
-  options.fw_cfg =
-      *fw_cfg::ParseFwCfgConfig("items=[name=opt/x,file=/nonexistent/file]");
+  options.fw_cfg = FwCfg("items=[name=opt/x,file=/nonexistent/file]");
   auto machine = Machine::Create(options);
   EXPECT_FALSE(machine.ok());
   EXPECT_THAT(std::string(machine.status().message()),

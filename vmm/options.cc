@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/regular_file.h"
 #include "base/status_macros.h"
 
 namespace vmm {
@@ -54,6 +55,29 @@ absl::StatusOr<uint64_t> ParseCount(std::string_view option,
   return value;
 }
 
+// The text of `--fw-cfg-config @PATH`: the whole file, without the line
+// ends at its end (an editor's final newline is not part of the option).
+absl::StatusOr<std::string> ReadResponseFile(std::string_view option,
+                                             const std::string& path) {
+  constexpr uint64_t kMaxBytes = uint64_t{256} << 20;
+  absl::StatusOr<base::RegularFile> file =
+      base::ReadRegularFile(path, kMaxBytes + 1);
+  if (!file.ok()) {
+    return Bad(option, absl::StrFormat("@%s: %s", path,
+                                       std::string_view(
+                                           file.status().message().data(),
+                                           file.status().message().size())));
+  }
+  if (file->size > kMaxBytes) {
+    return Bad(option, absl::StrFormat("@%s is larger than 256 MiB", path));
+  }
+  std::string text(file->bytes.begin(), file->bytes.end());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  return text;
+}
+
 }  // namespace
 
 absl::StatusOr<uint64_t> ParseSize(std::string_view text) {
@@ -90,8 +114,7 @@ absl::StatusOr<uint64_t> ParseSize(std::string_view text) {
   return bytes;
 }
 
-absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
-                                           bool fw_cfg_built_in) {
+absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
   VmmOptions options;
   std::vector<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -162,18 +185,17 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
                                    *value));
       }
     } else if (name == "--fw-cfg-config") {
-      if (!fw_cfg_built_in) {
-        return Bad(name,
-                   "this vmm was built without fw_cfg (--//vmm:fw_cfg=false)");
+      std::string text = *value;
+      if (!text.empty() && text[0] == '@') {
+        ASSIGN_OR_RETURN(text, ReadResponseFile(name, text.substr(1)));
       }
-      absl::StatusOr<fw_cfg::FwCfgConfig> config =
-          fw_cfg::ParseFwCfgConfig(*value);
-      if (!config.ok()) {
-        return Bad(name, std::string_view(config.status().message().data(),
-                                          config.status().message().size()));
+      absl::StatusOr<std::shared_ptr<const FwCfgOption>> option =
+          ParseFwCfgOption(text);
+      if (!option.ok()) {
+        return Bad(name, std::string_view(option.status().message().data(),
+                                          option.status().message().size()));
       }
-      options.fw_cfg = *std::move(config);
-      options.fw_cfg_given = true;
+      options.fw_cfg = *std::move(option);
     } else if (name == "--qtest") {
       options.qtest = *value;
     } else if (name == "--layout") {
@@ -187,7 +209,6 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
       }
     }
   }
-  if (!fw_cfg_built_in) options.fw_cfg.enabled = false;
   if (options.initramfs && !options.kernel) {
     return Bad("--initramfs", "needs --kernel");
   }
@@ -222,6 +243,8 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                            items=[name=NAME,file=PATH:name=NAME,string=TEXT]
                          or `disable`. Values may be double-quoted to hold
                          , : [ ] = (inside quotes \" and \\ are escapes).
+                         @PATH reads CONFIG from the file PATH (for thousands
+                         of items: one argument holds at most 128 KiB).
   --qtest stdio|unix:PATH|unix:PATH,server
                          no vCPU: serve QEMU's qtest protocol over the buses
                          and memory instead (no KVM needed)
@@ -229,6 +252,12 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          machine layout (default x86_64; arm-virt is for
                          --qtest: RAM at 0x40000000, fw_cfg MMIO 0x09020000)
   --help                 this text
+
+Exit status: 0 the guest powered off (ACPI S5), or --qtest ended; 3 the
+guest reset the machine (the VMM does not restart it); 4 a vCPU halted with
+nothing left to wake it; 128+N SIGINT or SIGTERM (N), after printing each
+vCPU's registers; 1 an error (set-up, KVM, a triple fault: with the
+registers); 2 a bad command line.
 
 The x86 machine (--layout x86_64) has: RAM from 0 (above 4 GiB past 2 GiB,
 as QEMU's q35), reserved 0x9FC00-0xFFFFF; the host's CPUID as KVM allows it,

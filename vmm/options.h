@@ -4,6 +4,7 @@
 //       --memory size=512M --cpus boot=2 --serial tty
 //       --fw-cfg-config initramfs=off,items=[name=opt/org.mycorp/x,file=/tmp/x]
 //   vmm --firmware bios.bin --fw-cfg-config items=[name=opt/x,string=y]
+//   vmm --kernel bzImage --fw-cfg-config @items.conf
 //   vmm --qtest stdio --layout arm-virt --memory size=256M
 //
 // Each option takes its value as the next argument or after `=`. Unknown or
@@ -19,15 +20,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "fw_cfg/config/fw_cfg_config.h"
+#include "vmm/fw_cfg_part.h"
+#include "vmm/layout.h"
 
 namespace vmm {
-
-// Which machine the buses and memory imitate.
-enum class Layout {
-  kX86_64,   // QEMU q35: RAM from 0 (above 4 GiB past 2 GiB), fw_cfg ports
-  kArmVirt,  // QEMU arm `virt`: RAM from 0x40000000, fw_cfg MMIO 0x09020000
-};
 
 enum class SerialMode { kTty, kOff, kFile };
 
@@ -43,14 +39,15 @@ struct VmmOptions {
   std::string serial_path;  // for kFile
   Layout layout = Layout::kX86_64;
   std::optional<std::string> qtest;  // endpoint spec
-  fw_cfg::FwCfgConfig fw_cfg;        // defaults when the option is absent
-  bool fw_cfg_given = false;
+  // --fw-cfg-config, parsed; null when absent (the device's defaults).
+  std::shared_ptr<const FwCfgOption> fw_cfg;
 };
 
-// Parses the arguments after the program name. `fw_cfg_built_in` is false in
-// a VMM built with --//vmm:fw_cfg=false, which then refuses --fw-cfg-config.
-absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args,
-                                           bool fw_cfg_built_in);
+// Parses the arguments after the program name. A VMM built with
+// --//vmm:fw_cfg=false refuses --fw-cfg-config. `--fw-cfg-config @PATH`
+// reads the option's text from the file PATH (a response file, as gcc and
+// Bazel take them), for configurations longer than one argument may be.
+absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args);
 
 // Parses a size with an optional K, M, G or T suffix (powers of 1024).
 absl::StatusOr<uint64_t> ParseSize(std::string_view text);

@@ -1,5 +1,6 @@
 #include "vmm/options.h"
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,13 +13,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-absl::StatusOr<VmmOptions> Parse(std::vector<std::string> args,
-                                 bool fw_cfg_built_in = true) {
-  return ParseVmmOptions(args, fw_cfg_built_in);
+absl::StatusOr<VmmOptions> Parse(std::vector<std::string> args) {
+  return ParseVmmOptions(args);
 }
 
-std::string Error(std::vector<std::string> args, bool fw_cfg_built_in = true) {
-  absl::StatusOr<VmmOptions> options = Parse(std::move(args), fw_cfg_built_in);
+std::string Error(std::vector<std::string> args) {
+  absl::StatusOr<VmmOptions> options = Parse(std::move(args));
   EXPECT_FALSE(options.ok());
   EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string message(options.status().message());
@@ -35,10 +35,9 @@ TEST(VmmOptions, TheUserStory) {
   EXPECT_EQ(*options->kernel, "vmlinuz");
   EXPECT_EQ(*options->initramfs, "initrd.img");
   EXPECT_EQ(options->cmdline, "console=ttyS0");
-  EXPECT_FALSE(options->fw_cfg.initramfs);
-  EXPECT_TRUE(options->fw_cfg.kernel);
-  ASSERT_EQ(options->fw_cfg.items.size(), 1u);
-  EXPECT_EQ(options->fw_cfg.items[0].value, "/tmp/guest_setup.txt");
+  // Parsed by the fw_cfg part (//fw_cfg/config has the parser's tests).
+  ASSERT_NE(options->fw_cfg, nullptr);
+  EXPECT_TRUE(FwCfgOptionWarnings(*options->fw_cfg).empty());
 }
 
 TEST(VmmOptions, FirmwareAloneOrWithAKernel) {
@@ -61,7 +60,7 @@ TEST(VmmOptions, Defaults) {
   EXPECT_EQ(options->memory_size, 512u << 20);
   EXPECT_EQ(options->boot_cpus, 1u);
   EXPECT_EQ(options->layout, Layout::kX86_64);
-  EXPECT_TRUE(options->fw_cfg.enabled);
+  EXPECT_EQ(options->fw_cfg, nullptr);  // the device's defaults
   EXPECT_FALSE(options->qtest.has_value());
 }
 
@@ -109,18 +108,34 @@ TEST(VmmOptions, MistakesAreOneLineErrors) {
               HasSubstr("--fw-cfg-config"));
 }
 
-TEST(VmmOptions, BuildWithoutFwCfgRejectsTheOption) {
-  EXPECT_THAT(Error({"--fw-cfg-config", "disable"}, false),
-              HasSubstr("built without fw_cfg"));
-  auto options = Parse({}, false);
-  ASSERT_TRUE(options.ok());
-  EXPECT_FALSE(options->fw_cfg.enabled);
+TEST(VmmOptions, FwCfgConfigFromAFile) {
+  const std::string path = ::testing::TempDir() + "/fw_cfg.conf";
+  // Thousands of items do not fit in one argument (128 KiB); a file holds
+  // them. Its final line end is not part of the option.
+  std::string text = "items=[";
+  for (int i = 0; i < 4000; ++i) {
+    text += (i ? ":" : "") + std::string("name=opt/item") + std::to_string(i) +
+            ",string=value" + std::to_string(i);
+  }
+  text += "]\n";
+  ASSERT_GT(text.size(), 128u << 10);
+  std::ofstream(path) << text;
+  auto options = Parse({"--fw-cfg-config", "@" + path});
+  ASSERT_TRUE(options.ok()) << options.status();
+  ASSERT_NE(options->fw_cfg, nullptr);
+  std::ofstream(path) << "items=[name=opt/a,string=b";  // unbalanced
+  EXPECT_THAT(Error({"--fw-cfg-config", "@" + path}),
+              HasSubstr("--fw-cfg-config"));
+  EXPECT_THAT(Error({"--fw-cfg-config", "@/nonexistent/fw_cfg.conf"}),
+              HasSubstr("@/nonexistent/fw_cfg.conf"));
+  EXPECT_THAT(Error({"--fw-cfg-config", "@" + ::testing::TempDir()}),
+              HasSubstr("--fw-cfg-config: @"));
 }
 
-TEST(VmmOptions, DisableTurnsFwCfgOff) {
+TEST(VmmOptions, DisableIsParsed) {
   auto options = Parse({"--fw-cfg-config", "disable"});
   ASSERT_TRUE(options.ok());
-  EXPECT_FALSE(options->fw_cfg.enabled);
+  EXPECT_NE(options->fw_cfg, nullptr);
 }
 
 }  // namespace

@@ -29,39 +29,37 @@
 #include "absl/types/span.h"
 #include "base/byte_order.h"
 #include "base/status_macros.h"
+#include "linux-loader/bootparam.h"
 
 namespace fw_cfg {
 namespace {
 
-// Header offsets (boot.rst).
-constexpr size_t kOldCmdlineMagicOffset = 0x020;   // u16 cl_magic (< 2.02)
-constexpr size_t kOldCmdlineOffsetOffset = 0x022;  // u16 cl_offset (< 2.02)
-constexpr size_t kSetupSectsOffset = 0x1f1;        // u8
-constexpr size_t kVidModeOffset = 0x1fa;           // u16
-constexpr size_t kHeaderMagicOffset = 0x202;       // "HdrS"
-constexpr size_t kVersionOffset = 0x206;           // u16
-constexpr size_t kTypeOfLoaderOffset = 0x210;      // u8
-constexpr size_t kLoadflagsOffset = 0x211;         // u8
-constexpr size_t kRamdiskImageOffset = 0x218;      // u32
-constexpr size_t kRamdiskSizeOffset = 0x21c;       // u32
-constexpr size_t kHeapEndPtrOffset = 0x224;        // u16
-constexpr size_t kCmdLinePtrOffset = 0x228;        // u32 (>= 2.02)
-constexpr size_t kInitrdAddrMaxOffset = 0x22c;     // u32 (>= 2.03)
-constexpr size_t kXloadflagsOffset = 0x236;        // u16 (>= 2.12)
-constexpr size_t kCmdlineSizeOffset = 0x238;       // u32 (>= 2.06)
+using linux_loader::kCmdLinePtrOffset;
+using linux_loader::kCmdlineSizeOffset;
+using linux_loader::kHeaderMagic;
+using linux_loader::kHeaderMagicOffset;
+using linux_loader::kHeapEndPtrOffset;
+using linux_loader::kInitrdAddrMaxOffset;
+using linux_loader::kLoadflagsOffset;
+using linux_loader::kOldCmdlineMagic;
+using linux_loader::kOldCmdlineMagicOffset;
+using linux_loader::kOldCmdlineOffsetOffset;
+using linux_loader::kRamdiskImageOffset;
+using linux_loader::kRamdiskSizeOffset;
+using linux_loader::kSectorSize;
+using linux_loader::kSetupSectsOffset;
+using linux_loader::kTypeOfLoaderOffset;
+using linux_loader::kVersionOffset;
+using linux_loader::kVidModeOffset;
+using linux_loader::kXloadflagsOffset;
 
-// ldl_le_p(header + 0x202) == 0x53726448, i.e. the bytes "HdrS".
-constexpr uint32_t kHeaderMagic = 0x53726448;
 // The version word must be inside the file for the header to be read at all.
 constexpr uint64_t kMinHeaderBytes = kVersionOffset + 2;
 
-constexpr uint8_t kLoadedHigh = 0x01;             // loadflags bit 0
-constexpr uint8_t kCanUseHeap = 0x80;             // loadflags bit 7
-constexpr uint16_t kCanBeLoadedAbove4g = 1 << 1;  // xloadflags bit 1
-constexpr uint8_t kQemuLoaderType = 0xb0;         // "B" = QEMU, revision 0
-constexpr uint16_t kOldCmdlineMagic = 0xa33f;
-
-constexpr uint64_t kSectorSize = 512;
+constexpr uint8_t kLoadedHigh = linux_loader::kLoadedHigh;
+constexpr uint8_t kCanUseHeap = linux_loader::kCanUseHeap;
+constexpr uint16_t kCanBeLoadedAbove4g = linux_loader::kXlfCanBeLoadedAbove4g;
+constexpr uint8_t kQemuLoaderType = 0xb0;  // "B" = QEMU, revision 0
 constexpr uint64_t kFourGiB = uint64_t{1} << 32;
 
 // QEMU's fixed layout.
@@ -208,9 +206,7 @@ absl::StatusOr<X86DirectBoot> PlanX86DirectBoot(
 
   // QEMU: setup_size = header[0x1f1]; 0 means 4; setup_size = (n + 1) * 512;
   // "invalid kernel header" if setup_size > kernel_size.
-  uint64_t setup_sects = head[kSetupSectsOffset];
-  if (setup_sects == 0) setup_sects = 4;
-  const uint64_t setup_size = (setup_sects + 1) * kSectorSize;
+  const uint64_t setup_size = linux_loader::SetupBytes(head[kSetupSectsOffset]);
   if (setup_size > kernel_file_size) {
     return Invalid(
         "invalid kernel header: setup_sects %u means %u bytes of real-mode "

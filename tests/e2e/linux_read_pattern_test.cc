@@ -108,7 +108,7 @@ TEST(LinuxReadPatternTest, SixtyFourKiBItemReadsBackIntact) {
                      seen.emplace(text[length], Clock::now());
                  });
   const std::string text = ReadAll(console);
-  ASSERT_EQ(code, 0) << text;
+  ASSERT_EQ(code, 3) << text;  // The probe ends by resetting the machine.
   ASSERT_TRUE(seen.count('S') && seen.count('F')) << text;
   char expected[16];
   std::snprintf(expected, sizeof(expected), "F%08x\n", sum);

@@ -9,6 +9,8 @@
 #include "base/byte_order.h"
 #include "base/regular_file.h"
 #include "base/status_macros.h"
+#include "linux-loader/bootparam.h"
+#include "linux-loader/e820.h"
 #include "vmm/x86/elf_kernel.h"
 
 namespace vmm {
@@ -16,30 +18,30 @@ namespace {
 
 using vm_memory::GuestAddress;
 
-// Setup-header offsets (boot.rst).
-constexpr size_t kSetupSects = 0x1f1;
-constexpr size_t kBootFlag = 0x1fe;
-constexpr size_t kHeaderMagic = 0x202;
-constexpr size_t kVersion = 0x206;
-constexpr size_t kTypeOfLoader = 0x210;
-constexpr size_t kLoadFlags = 0x211;
-constexpr size_t kRamdiskImage = 0x218;
-constexpr size_t kRamdiskSize = 0x21c;
-constexpr size_t kCmdLinePtr = 0x228;
-constexpr size_t kInitrdAddrMax = 0x22c;
-constexpr size_t kXLoadFlags = 0x236;
-constexpr size_t kKernelAlignment = 0x230;
-constexpr size_t kCmdlineSize = 0x238;
-// boot_params fields outside the setup header.
-constexpr size_t kAcpiRsdpAddr = 0x070;
-constexpr size_t kE820Entries = 0x1e8;
-constexpr size_t kE820Table = 0x2d0;
-constexpr size_t kE820MaxEntries = 128;
-constexpr size_t kZeroPageSize = 4096;
+using linux_loader::kAcpiRsdpAddrOffset;
+using linux_loader::kBootFlag;
+using linux_loader::kBootFlagOffset;
+using linux_loader::kCmdLinePtrOffset;
+using linux_loader::kCmdlineSizeOffset;
+using linux_loader::kE820EntriesOffset;
+using linux_loader::kE820MaxEntries;
+using linux_loader::kE820TableOffset;
+using linux_loader::kHeaderMagic;
+using linux_loader::kHeaderMagicOffset;
+using linux_loader::kInitrdAddrMaxOffset;
+using linux_loader::kKernelAlignmentOffset;
+using linux_loader::kLoaderTypeUndefined;
+using linux_loader::kLoadflagsOffset;
+using linux_loader::kRamdiskImageOffset;
+using linux_loader::kRamdiskSizeOffset;
+using linux_loader::kSetupSectsOffset;
+using linux_loader::kTypeOfLoaderOffset;
+using linux_loader::kVersionOffset;
+using linux_loader::kXlfKernel64;
+using linux_loader::kXloadflagsOffset;
+using linux_loader::kZeroPageSize;
 
 constexpr uint16_t kMinProtocol = 0x020c;  // 2.12: XLF_KERNEL_64
-constexpr uint16_t kXlfKernel64 = 0x0001;
-constexpr uint8_t kLoaderTypeUndefined = 0xff;
 // The setup header written for an ELF vmlinux, which has none: protocol 2.15,
 // x86's COMMAND_LINE_SIZE (2048, with the NUL) and the traditional initrd
 // ceiling.
@@ -139,20 +141,19 @@ absl::StatusOr<LoadedKernel> LoadBzImage(const vm_memory::GuestMemory& memory,
         absl::StrFormat("kernel %s: %s", path, why));
   };
   if (image.size() < 0x250 ||
-      base::LoadLe32(image.data() + kHeaderMagic) != 0x53726448 ||
-      base::LoadLe16(image.data() + kBootFlag) != 0xaa55) {
+      base::LoadLe32(image.data() + kHeaderMagicOffset) != kHeaderMagic ||
+      base::LoadLe16(image.data() + kBootFlagOffset) != 0xaa55) {
     return bad("neither a bzImage (no HdrS boot header) nor an ELF vmlinux");
   }
-  const uint16_t version = base::LoadLe16(image.data() + kVersion);
+  const uint16_t version = base::LoadLe16(image.data() + kVersionOffset);
   if (version < kMinProtocol ||
-      (base::LoadLe16(image.data() + kXLoadFlags) & kXlfKernel64) == 0) {
+      (base::LoadLe16(image.data() + kXloadflagsOffset) & kXlfKernel64) == 0) {
     return bad(absl::StrFormat(
         "boot protocol %d.%02d without a 64-bit entry point (needs 2.12+ "
         "with XLF_KERNEL_64)",
         version >> 8, version & 0xff));
   }
-  const uint64_t setup_sects = image[kSetupSects] == 0 ? 4 : image[kSetupSects];
-  const uint64_t setup_size = (setup_sects + 1) * 512;
+  const uint64_t setup_size = linux_loader::SetupBytes(image[kSetupSectsOffset]);
   if (setup_size >= image.size()) return bad("setup is larger than the file");
 
   RETURN_IF_ERROR(
@@ -161,12 +162,12 @@ absl::StatusOr<LoadedKernel> LoadBzImage(const vm_memory::GuestMemory& memory,
   kernel.zero_page.assign(kZeroPageSize, 0);
   const size_t header_end = std::min<size_t>(
       0x202 + image[0x201], std::min<size_t>(image.size(), kZeroPageSize));
-  std::memcpy(kernel.zero_page.data() + kSetupSects, image.data() + kSetupSects,
-              header_end - kSetupSects);
+  std::memcpy(kernel.zero_page.data() + kSetupSectsOffset, image.data() + kSetupSectsOffset,
+              header_end - kSetupSectsOffset);
   kernel.entry = kKernelAddress + 0x200;  // startup_64
   kernel.end = kKernelAddress + (image.size() - setup_size);
-  kernel.cmdline_limit = base::LoadLe32(image.data() + kCmdlineSize);
-  kernel.initrd_addr_max = base::LoadLe32(image.data() + kInitrdAddrMax);
+  kernel.cmdline_limit = base::LoadLe32(image.data() + kCmdlineSizeOffset);
+  kernel.initrd_addr_max = base::LoadLe32(image.data() + kInitrdAddrMaxOffset);
   return kernel;
 }
 
@@ -191,16 +192,16 @@ absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
   }
   LoadedKernel kernel;
   kernel.zero_page.assign(kZeroPageSize, 0);
-  base::StoreLe16(kernel.zero_page.data() + kBootFlag, 0xaa55);
-  base::StoreLe32(kernel.zero_page.data() + kHeaderMagic, 0x53726448);
-  base::StoreLe16(kernel.zero_page.data() + kVersion, kElfProtocol);
-  base::StoreLe32(kernel.zero_page.data() + kKernelAlignment, 0x1000000);
+  base::StoreLe16(kernel.zero_page.data() + kBootFlagOffset, kBootFlag);
+  base::StoreLe32(kernel.zero_page.data() + kHeaderMagicOffset, kHeaderMagic);
+  base::StoreLe16(kernel.zero_page.data() + kVersionOffset, kElfProtocol);
+  base::StoreLe32(kernel.zero_page.data() + kKernelAlignmentOffset, 0x1000000);
   kernel.entry = elf->entry;
   kernel.end = elf->end;
   kernel.cmdline_limit = kElfCmdlineLimit;
   kernel.initrd_addr_max = kElfInitrdAddrMax;
-  base::StoreLe32(kernel.zero_page.data() + kCmdlineSize, kElfCmdlineLimit);
-  base::StoreLe32(kernel.zero_page.data() + kInitrdAddrMax, kElfInitrdAddrMax);
+  base::StoreLe32(kernel.zero_page.data() + kCmdlineSizeOffset, kElfCmdlineLimit);
+  base::StoreLe32(kernel.zero_page.data() + kInitrdAddrMaxOffset, kElfInitrdAddrMax);
   return kernel;
 }
 
@@ -243,8 +244,8 @@ absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
   ASSIGN_OR_RETURN(LoadedKernel kernel,
                    LoadKernel(memory, request.kernel_path));
   std::vector<uint8_t>& zero_page = kernel.zero_page;
-  zero_page[kTypeOfLoader] = kLoaderTypeUndefined;
-  zero_page[kLoadFlags] |= 0x01;  // LOADED_HIGH
+  zero_page[kTypeOfLoaderOffset] = kLoaderTypeUndefined;
+  zero_page[kLoadflagsOffset] |= 0x01;  // LOADED_HIGH
 
   // Command line (with its NUL), within the kernel's limit.
   const uint32_t cmdline_limit = kernel.cmdline_limit;
@@ -257,7 +258,7 @@ absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
   std::vector<uint8_t> cmdline(request.cmdline.begin(), request.cmdline.end());
   cmdline.push_back(0);
   RETURN_IF_ERROR(WriteGuest(memory, kCmdlineAddress, cmdline, "command line"));
-  base::StoreLe32(zero_page.data() + kCmdLinePtr, kCmdlineAddress);
+  base::StoreLe32(zero_page.data() + kCmdLinePtrOffset, kCmdlineAddress);
 
   // Initramfs: as high as the kernel allows, below the end of low RAM.
   if (request.initrd_path) {
@@ -275,18 +276,18 @@ absl::StatusOr<LinuxEntry> LoadLinux(const vm_memory::GuestMemory& memory,
     }
     const uint64_t address = (top - initrd.size()) & ~uint64_t{0xfff};
     RETURN_IF_ERROR(WriteGuest(memory, address, initrd, "initramfs"));
-    base::StoreLe32(zero_page.data() + kRamdiskImage,
+    base::StoreLe32(zero_page.data() + kRamdiskImageOffset,
                     static_cast<uint32_t>(address));
-    base::StoreLe32(zero_page.data() + kRamdiskSize,
+    base::StoreLe32(zero_page.data() + kRamdiskSizeOffset,
                     static_cast<uint32_t>(initrd.size()));
   }
 
   if (request.e820.size() > kE820MaxEntries)
     return bad("too many E820 entries");
-  zero_page[kE820Entries] = static_cast<uint8_t>(request.e820.size());
-  const std::vector<uint8_t> e820 = fw_cfg::EncodeE820(request.e820);
-  std::memcpy(zero_page.data() + kE820Table, e820.data(), e820.size());
-  base::StoreLe64(zero_page.data() + kAcpiRsdpAddr, request.rsdp_address);
+  zero_page[kE820EntriesOffset] = static_cast<uint8_t>(request.e820.size());
+  const std::vector<uint8_t> e820 = linux_loader::EncodeE820(request.e820);
+  std::memcpy(zero_page.data() + kE820TableOffset, e820.data(), e820.size());
+  base::StoreLe64(zero_page.data() + kAcpiRsdpAddrOffset, request.rsdp_address);
   RETURN_IF_ERROR(WriteGuest(memory, kZeroPageAddress, zero_page, "zero page"));
 
   RETURN_IF_ERROR(WritePageTables(memory));

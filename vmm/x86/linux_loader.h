@@ -20,7 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "fw_cfg/formats/e820.h"
+#include "linux-loader/e820.h"
 #include "vm-memory/guest_memory.h"
 
 namespace vmm {
@@ -37,7 +37,7 @@ struct LinuxBootRequest {
   std::string kernel_path;
   std::optional<std::string> initrd_path;
   std::string cmdline;
-  std::vector<fw_cfg::E820Entry> e820;
+  std::vector<linux_loader::E820Entry> e820;
   uint64_t rsdp_address = 0;  // boot_params.acpi_rsdp_addr, 0 for none
 };
 

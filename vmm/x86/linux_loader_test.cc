@@ -63,7 +63,7 @@ TEST_F(LinuxLoaderTest, VmlinuxGetsASetupHeaderOfItsOwn) {
       LoadLinux(*memory_, {.kernel_path = kernel,
                            .initrd_path = initrd,
                            .cmdline = "console=ttyS0",
-                           .e820 = {{0, 64 << 20, fw_cfg::kE820Ram}},
+                           .e820 = {{0, 64 << 20, linux_loader::kE820Ram}},
                            .rsdp_address = 0xe0000});
   ASSERT_TRUE(entry.ok()) << entry.status();
   EXPECT_EQ(entry->regs.rip, 0x1000000u);  // e_entry, not load + 0x200

@@ -1,4 +1,5 @@
-#include "fw_cfg/formats/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader_testing.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace fw_cfg {
+namespace acpi_tables {
 namespace {
 
 using ::testing::ElementsAre;
@@ -1091,4 +1092,4 @@ TEST(ExecuteBiosLinkerLoaderFuzz, MutatedScriptsNeverCrash) {
 }
 
 }  // namespace
-}  // namespace fw_cfg
+}  // namespace acpi_tables

@@ -30,12 +30,11 @@
 //   RETURN_IF_ERROR(linker.AddChecksum("etc/acpi/rsdp", 0, 20, 8));
 //   ASSIGN_OR_RETURN(std::vector<uint8_t> script, linker.EncodePadded(4096));
 
-#ifndef FW_CFG_FORMATS_BIOS_LINKER_LOADER_H_
-#define FW_CFG_FORMATS_BIOS_LINKER_LOADER_H_
+#ifndef ACPI_TABLES_BIOS_LINKER_LOADER_H_
+#define ACPI_TABLES_BIOS_LINKER_LOADER_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -47,9 +46,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace fw_cfg {
+namespace acpi_tables {
 
 inline constexpr size_t kLinkerCommandSize = 128;
+// A file name field (fw_cfg's file names): 55 bytes and a NUL.
+inline constexpr int kLinkerNameSize = 56;
+inline constexpr int kLinkerMaxNameLength = kLinkerNameSize - 1;
 
 // Command words (BIOS_LINKER_LOADER_COMMAND_*).
 enum class LinkerCommandType : uint32_t {
@@ -178,14 +180,6 @@ class BiosLinkerLoader {
 absl::StatusOr<std::vector<uint8_t>> EncodeBiosLinkerLoader(
     absl::Span<const LinkerCommand> commands);
 
-// Decodes a script. Fails on a size that is not a multiple of 128, a name
-// that is empty or has no NUL in its 56 bytes, or an unknown command word.
-// Whatever it decodes, EncodeBiosLinkerLoader encodes back. (SeaBIOS and OVMF
-// skip unknown commands for forward compatibility; QEMU emits none, so this
-// decoder treats one as a corrupt script.) Padding commands are dropped.
-absl::StatusOr<std::vector<LinkerCommand>> DecodeBiosLinkerLoader(
-    absl::Span<const uint8_t> bytes);
-
 // The byte that makes `bytes` sum to 0 mod 256 when added to them.
 uint8_t AcpiChecksum(absl::Span<const uint8_t> bytes);
 
@@ -195,54 +189,6 @@ uint8_t AcpiChecksum(absl::Span<const uint8_t> bytes);
 absl::Status StoreLinkerPointer(absl::Span<uint8_t> blob, uint64_t offset,
                                 uint8_t size, uint64_t value);
 
-// --- A model of the firmware, for tests -------------------------------------
+}  // namespace acpi_tables
 
-// Chooses the guest address of an allocated file of `size` bytes (> 0). The
-// executor checks that it honours the alignment and does not overlap another
-// allocation.
-using LinkerAllocator = std::function<absl::StatusOr<uint64_t>(
-    const LinkerAllocate& command, uint64_t size)>;
-
-// Where BumpLinkerAllocator places each zone: [start, end).
-struct LinkerMemoryLayout {
-  uint64_t high_start = 0x100000;
-  uint64_t high_end = 0x100000000;
-  uint64_t fseg_start = 0xf0000;
-  uint64_t fseg_end = 0x100000;
-};
-
-// Hands out addresses upward from each zone's start, aligned to the command's
-// alignment but at least 16 bytes (SeaBIOS's MALLOC_MIN_ALIGN); fails with
-// kResourceExhausted when a zone is full.
-LinkerAllocator BumpLinkerAllocator(LinkerMemoryLayout layout = {});
-
-// A WRITE_POINTER as firmware performed it.
-struct LinkerWrittenPointer {
-  std::string dest_file;
-  uint32_t dst_offset = 0;
-  uint8_t size = 0;
-  uint64_t value = 0;
-  friend bool operator==(const LinkerWrittenPointer&,
-                         const LinkerWrittenPointer&) = default;
-};
-
-struct LinkerExecution {
-  absl::flat_hash_map<std::string, uint64_t> addresses;  // allocated files
-  std::vector<LinkerWrittenPointer> written_pointers;    // in script order
-};
-
-using LinkerFiles = absl::flat_hash_map<std::string, std::vector<uint8_t>>;
-
-// Runs `commands` as SeaBIOS and OVMF do, over `files` (the fw_cfg files by
-// name; allocated blobs stand for their guest copies and are patched in
-// place, WRITE_POINTER targets receive the written bytes). Where the two
-// firmwares differ, the stricter check applies, and any out-of-bounds,
-// overflowing or dangling reference is an error rather than a skipped
-// command. On error, `files` may be partly patched.
-absl::StatusOr<LinkerExecution> ExecuteBiosLinkerLoader(
-    absl::Span<const LinkerCommand> commands, LinkerFiles* files,
-    const LinkerAllocator& allocator);
-
-}  // namespace fw_cfg
-
-#endif  // FW_CFG_FORMATS_BIOS_LINKER_LOADER_H_
+#endif  // ACPI_TABLES_BIOS_LINKER_LOADER_H_

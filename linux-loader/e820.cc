@@ -1,4 +1,4 @@
-#include "fw_cfg/formats/e820.h"
+#include "linux-loader/e820.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include "base/byte_order.h"
 #include "base/status_macros.h"
 
-namespace fw_cfg {
+namespace linux_loader {
 namespace {
 
 // Field offsets inside one packed entry.
@@ -80,4 +80,4 @@ absl::Status E820MapBuilder::Add(const E820Entry& entry) {
   return absl::OkStatus();
 }
 
-}  // namespace fw_cfg
+}  // namespace linux_loader

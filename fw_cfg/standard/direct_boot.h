@@ -11,8 +11,8 @@
 //                                              .cmdline = "console=ttyS0",
 //                                              .ram_below_4g = 512 << 20}));
 
-#ifndef FW_CFG_DIRECT_BOOT_H_
-#define FW_CFG_DIRECT_BOOT_H_
+#ifndef FW_CFG_STANDARD_DIRECT_BOOT_H_
+#define FW_CFG_STANDARD_DIRECT_BOOT_H_
 
 #include <cstdint>
 #include <optional>
@@ -43,4 +43,4 @@ absl::Status AddX86DirectBoot(FwCfg& device,
 
 }  // namespace fw_cfg
 
-#endif  // FW_CFG_DIRECT_BOOT_H_
+#endif  // FW_CFG_STANDARD_DIRECT_BOOT_H_

@@ -1,4 +1,4 @@
-#include "fw_cfg/standard_items.h"
+#include "fw_cfg/config/user_items.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -11,8 +11,6 @@
 #include "absl/status/status.h"
 #include "fw_cfg/config/fw_cfg_config.h"
 #include "fw_cfg/file_item.h"
-#include "fw_cfg/formats/e820.h"
-#include "fw_cfg/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -41,57 +39,7 @@ uint16_t KeyOf(FwCfg& device, const std::string& name) {
   return 0;
 }
 
-TEST(StandardItems, MachineInfo) {
-  auto device = Device();
-  std::array<uint8_t, 16> uuid{};
-  uuid[0] = 0xab;
-  ASSERT_TRUE(AddMachineInfo(*device, {.ram_size = 0x10000000,
-                                       .boot_cpus = 2,
-                                       .max_cpus = 4,
-                                       .nographic = true,
-                                       .uuid = uuid})
-                  .ok());
-  // The values QEMU q35 -m 256 shows at 0x03, and u16 CPU counts.
-  EXPECT_THAT(ReadKey(*device, kRamSize, 8),
-              ElementsAre(0, 0, 0, 0x10, 0, 0, 0, 0));
-  EXPECT_THAT(ReadKey(*device, kNbCpus, 2), ElementsAre(2, 0));
-  EXPECT_THAT(ReadKey(*device, kMaxCpus, 2), ElementsAre(4, 0));
-  EXPECT_THAT(ReadKey(*device, kNoGraphic, 2), ElementsAre(1, 0));
-  EXPECT_EQ(ReadKey(*device, kUuid, 1)[0], 0xab);
-  // A second call collides with the first.
-  EXPECT_EQ(AddMachineInfo(*device, {}).code(),
-            absl::StatusCode::kAlreadyExists);
-}
-
-TEST(StandardItems, E820File) {
-  auto device = Device();
-  ASSERT_TRUE(AddE820File(*device, {{0, 0x9fc00, kE820Ram},
-                                    {0x100000, 0x7f00000, kE820Ram}})
-                  .ok());
-  const uint16_t key = KeyOf(*device, "etc/e820");
-  auto decoded = DecodeE820(ReadKey(*device, key, 40));
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_THAT(*decoded, ElementsAre(E820Entry{0, 0x9fc00, kE820Ram},
-                                    E820Entry{0x100000, 0x7f00000, kE820Ram}));
-  EXPECT_FALSE(AddE820File(*Device(), {{0, 0, kE820Ram}}).ok());
-}
-
-TEST(StandardItems, AcpiFiles) {
-  auto device = Device();
-  ASSERT_TRUE(AddAcpiFiles(*device, {.tables = {1, 2, 3},
-                                     .rsdp = {'R', 'S', 'D'},
-                                     .table_loader = std::vector<uint8_t>(128)})
-                  .ok());
-  const std::vector<FileInfo> files = device->ListFiles();
-  ASSERT_EQ(files.size(), 3u);
-  EXPECT_EQ(files[0].name, "etc/acpi/rsdp");
-  EXPECT_EQ(files[1].name, "etc/acpi/tables");
-  EXPECT_EQ(files[2].name, "etc/table-loader");
-  EXPECT_EQ(files[2].size, 128u);
-  EXPECT_THAT(ReadKey(*device, files[0].key, 3), ElementsAre('R', 'S', 'D'));
-}
-
-TEST(StandardItems, UserItemsFromTheOption) {
+TEST(UserItems, UserItemsFromTheOption) {
   const std::string path = ::testing::TempDir() + "/standard_items_setup.txt";
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   ASSERT_GE(fd, 0);
@@ -112,7 +60,7 @@ TEST(StandardItems, UserItemsFromTheOption) {
   unlink(path.c_str());
 }
 
-TEST(StandardItems, UserItemErrorsNameTheItem) {
+TEST(UserItems, UserItemErrorsNameTheItem) {
   auto config = ParseFwCfgConfig("items=[name=opt/gone,file=/nonexistent/x]");
   ASSERT_TRUE(config.ok());
   absl::Status status = AddUserItems(*Device(), *config);
@@ -124,7 +72,7 @@ TEST(StandardItems, UserItemErrorsNameTheItem) {
 // Thousands of file items under a small descriptor limit: small files are
 // read at start-up and hold no descriptor; large ones each hold one, and
 // running out is a clear error when the items are made, never later.
-TEST(StandardItems, ThousandsOfFileItemsUnderUlimit256) {
+TEST(UserItems, ThousandsOfFileItemsUnderUlimit256) {
   const std::string dir = ::testing::TempDir() + "/many_items";
   ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
   std::string small_items, large_items;

@@ -6,13 +6,14 @@
 //                   0x0f max CPUs (u16), 0x04 nographic (u16), 0x02 UUID
 //   AddE820File     etc/e820 (20-byte little-endian entries)
 //   AddAcpiFiles    etc/acpi/tables, etc/acpi/rsdp, etc/table-loader
-//   AddUserItems    the `items=[...]` of --fw-cfg-config
+//
+// (The user's --fw-cfg-config items: fw_cfg/config/user_items.h.)
 //
 //   RETURN_IF_ERROR(AddMachineInfo(*device, {.ram_size = 512 << 20}));
 //   RETURN_IF_ERROR(AddE820File(*device, e820_entries));
 
-#ifndef FW_CFG_STANDARD_ITEMS_H_
-#define FW_CFG_STANDARD_ITEMS_H_
+#ifndef FW_CFG_STANDARD_STANDARD_ITEMS_H_
+#define FW_CFG_STANDARD_STANDARD_ITEMS_H_
 
 #include <array>
 #include <cstdint>
@@ -21,9 +22,8 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
-#include "fw_cfg/config/fw_cfg_config.h"
-#include "fw_cfg/formats/e820.h"
 #include "fw_cfg/fw_cfg.h"
+#include "linux-loader/e820.h"
 
 namespace fw_cfg {
 
@@ -38,24 +38,16 @@ struct MachineInfo {
 
 absl::Status AddMachineInfo(FwCfg& device, const MachineInfo& info);
 
-absl::Status AddE820File(FwCfg& device, absl::Span<const E820Entry> entries);
+absl::Status AddE820File(FwCfg& device,
+                         absl::Span<const linux_loader::E820Entry> entries);
 
-// The ACPI tables as firmware installs them: the blobs and the BIOS
-// linker/loader script (fw_cfg/formats/bios_linker_loader.h) that says where
+// The ACPI tables as firmware installs them (acpi_tables/x86_acpi_firmware.h
+// builds them): the blobs and the BIOS linker/loader script that says where
 // they go and which pointers and checksums to patch.
-struct AcpiFiles {
-  std::vector<uint8_t> tables;        // etc/acpi/tables
-  std::vector<uint8_t> rsdp;          // etc/acpi/rsdp
-  std::vector<uint8_t> table_loader;  // etc/table-loader
-};
-absl::Status AddAcpiFiles(FwCfg& device, AcpiFiles files);
-
-// Adds the user's items: `string=` items hold the text without a NUL (as
-// QEMU's -fw_cfg string=); `file=` items up to kFileSnapshotMax bytes are read
-// now, as QEMU reads every file, and larger ones with pread when the guest
-// reads them (MakeFileOrSnapshotItem). Errors name the item.
-absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config);
+absl::Status AddAcpiFiles(FwCfg& device, std::vector<uint8_t> tables,
+                          std::vector<uint8_t> rsdp,
+                          std::vector<uint8_t> table_loader);
 
 }  // namespace fw_cfg
 
-#endif  // FW_CFG_STANDARD_ITEMS_H_
+#endif  // FW_CFG_STANDARD_STANDARD_ITEMS_H_

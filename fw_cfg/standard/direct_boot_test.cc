@@ -1,4 +1,4 @@
-#include "fw_cfg/direct_boot.h"
+#include "fw_cfg/standard/direct_boot.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,18 +1,21 @@
-// The `etc/e820` fw_cfg file: the guest's E820 memory map.
+// The E820 memory map: the x86 guest's RAM and reserved ranges, as the boot
+// protocol hands them to Linux (boot_params.e820_table, bootparam.h) and as
+// QEMU publishes them to firmware in the `etc/e820` fw_cfg file.
 //
-// QEMU (hw/i386/e820_memory_layout.c) exposes its table as packed
-// little-endian `struct e820_entry { u64 address; u64 length; u32 type; }`
-// records, 20 bytes each, with no count and no padding: the file size alone
-// gives the number of entries. SeaBIOS (src/fw/paravirt.c) and OVMF read it
-// the same way.
+// Both carry packed little-endian `struct e820_entry { u64 address; u64
+// length; u32 type; }` records, 20 bytes each (QEMU's
+// hw/i386/e820_memory_layout.c). The fw_cfg file has no count and no
+// padding: its size alone gives the number of entries, and SeaBIOS
+// (src/fw/paravirt.c) and OVMF read it that way; boot_params counts them in
+// e820_entries.
 //
 //   E820MapBuilder map;
 //   RETURN_IF_ERROR(map.Add(0, 0x9fc00, kE820Ram));
 //   RETURN_IF_ERROR(map.Add(0x100000, ram_size - 0x100000, kE820Ram));
 //   fw_cfg.AddFile("etc/e820", map.Encode());
 
-#ifndef FW_CFG_FORMATS_E820_H_
-#define FW_CFG_FORMATS_E820_H_
+#ifndef LINUX_LOADER_E820_H_
+#define LINUX_LOADER_E820_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
-namespace fw_cfg {
+namespace linux_loader {
 
 // E820 range types (ACPI "Address Range Types"; QEMU's E820_* constants).
 inline constexpr uint32_t kE820Ram = 1;
@@ -68,6 +71,6 @@ class E820MapBuilder {
   std::vector<E820Entry> entries_;
 };
 
-}  // namespace fw_cfg
+}  // namespace linux_loader
 
-#endif  // FW_CFG_FORMATS_E820_H_
+#endif  // LINUX_LOADER_E820_H_

@@ -1,4 +1,4 @@
-#include "fw_cfg/formats/e820.h"
+#include "linux-loader/e820.h"
 
 #include <cstdint>
 #include <limits>
@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace fw_cfg {
+namespace linux_loader {
 namespace {
 
 using ::testing::ElementsAre;
@@ -148,4 +148,4 @@ TEST(E820, BuilderKeepsInsertionOrderAndSkipsRejectedEntries) {
 }
 
 }  // namespace
-}  // namespace fw_cfg
+}  // namespace linux_loader

@@ -1,0 +1,29 @@
+#include "fw_cfg/config/user_items.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "fw_cfg/file_item.h"
+#include "fw_cfg/item.h"
+
+namespace fw_cfg {
+
+absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config) {
+  for (const FwCfgItemConfig& user : config.items) {
+    absl::StatusOr<std::shared_ptr<Item>> item =
+        user.source == FwCfgItemConfig::Source::kFile
+            ? MakeFileOrSnapshotItem(user.value)
+            : MakeStringItem(user.value);
+    absl::Status status =
+        item.ok() ? device.AddFile(user.name, *std::move(item)) : item.status();
+    if (!status.ok()) {
+      return absl::Status(
+          status.code(),
+          absl::StrFormat("fw_cfg item %s: %s", user.name, status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace fw_cfg

@@ -1,0 +1,52 @@
+#include "fw_cfg/standard/standard_items.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "base/status_macros.h"
+#include "fw_cfg/item.h"
+#include "fw_cfg/keys.h"
+
+namespace fw_cfg {
+namespace {
+
+absl::Status AddBytesFile(FwCfg& device, const char* name,
+                          std::vector<uint8_t> bytes) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Item> item, MakeBytesItem(std::move(bytes)));
+  return device.AddFile(name, std::move(item));
+}
+
+}  // namespace
+
+absl::Status AddMachineInfo(FwCfg& device, const MachineInfo& info) {
+  RETURN_IF_ERROR(device.SetItem(kRamSize, MakeLe64Item(info.ram_size)));
+  RETURN_IF_ERROR(device.SetItem(kNbCpus, MakeLe16Item(info.boot_cpus)));
+  RETURN_IF_ERROR(device.SetItem(kMaxCpus, MakeLe16Item(info.max_cpus)));
+  RETURN_IF_ERROR(device.SetItem(kNoGraphic, MakeLe16Item(info.nographic)));
+  if (info.uuid) {
+    ASSIGN_OR_RETURN(std::shared_ptr<Item> uuid,
+                     MakeBytesItem(std::vector<uint8_t>(info.uuid->begin(),
+                                                        info.uuid->end())));
+    RETURN_IF_ERROR(device.SetItem(kUuid, std::move(uuid)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddE820File(FwCfg& device,
+                         absl::Span<const linux_loader::E820Entry> entries) {
+  for (const linux_loader::E820Entry& entry : entries) {
+    RETURN_IF_ERROR(linux_loader::ValidateE820Entry(entry));
+  }
+  return AddBytesFile(device, "etc/e820", linux_loader::EncodeE820(entries));
+}
+
+absl::Status AddAcpiFiles(FwCfg& device, std::vector<uint8_t> tables,
+                          std::vector<uint8_t> rsdp,
+                          std::vector<uint8_t> table_loader) {
+  RETURN_IF_ERROR(AddBytesFile(device, "etc/acpi/tables", std::move(tables)));
+  RETURN_IF_ERROR(AddBytesFile(device, "etc/acpi/rsdp", std::move(rsdp)));
+  return AddBytesFile(device, "etc/table-loader", std::move(table_loader));
+}
+
+}  // namespace fw_cfg

@@ -1,0 +1,133 @@
+// The VMM built with the fw_cfg device (--//vmm:fw_cfg=true): see
+// fw_cfg_part.h.
+
+#include "vmm/fw_cfg_part.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "acpi_tables/x86_acpi_firmware.h"
+#include "base/regular_file.h"
+#include "base/status_macros.h"
+#include "fw_cfg/config/fw_cfg_config.h"
+#include "fw_cfg/config/user_items.h"
+#include "fw_cfg/fw_cfg.h"
+#include "fw_cfg/io_ports.h"
+#include "fw_cfg/item.h"
+#include "fw_cfg/keys.h"
+#include "fw_cfg/mmio.h"
+#include "fw_cfg/standard/direct_boot.h"
+#include "fw_cfg/standard/standard_items.h"
+#include "linux-loader/e820.h"
+#include "vmm/layout.h"
+#include "vmm/x86/elf_kernel.h"
+
+namespace vmm {
+
+struct FwCfgOption {
+  fw_cfg::FwCfgConfig config;
+};
+
+namespace {
+
+// Whether the file starts with the ELF magic; unreadable files are left for
+// the kernel loader to report.
+bool IsElfFile(const std::string& path) {
+  absl::StatusOr<base::RegularFile> head = base::ReadRegularFile(path, 4);
+  return head.ok() && IsElf(head->bytes);
+}
+
+absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
+                         const fw_cfg::FwCfgConfig& config,
+                         std::vector<std::string>& warnings) {
+  RETURN_IF_ERROR(fw_cfg::AddMachineInfo(
+      device, {.ram_size = options.memory_size,
+               .boot_cpus = static_cast<uint16_t>(options.boot_cpus),
+               .max_cpus = static_cast<uint16_t>(options.boot_cpus)}));
+  if (config.e820) {
+    std::vector<linux_loader::E820Entry> entries;
+    for (const vm_memory::RegionLayout& region :
+         RamLayout(options.layout, options.memory_size)) {
+      entries.push_back(
+          {region.start.raw(), region.size, linux_loader::kE820Ram});
+    }
+    RETURN_IF_ERROR(fw_cfg::AddE820File(device, entries));
+  }
+  const bool direct_boot_keys =
+      options.kernel && (config.kernel || config.initramfs || config.cmdline);
+  if (direct_boot_keys && IsElfFile(*options.kernel)) {
+    // QEMU's keys 0x07-0x18 describe a bzImage (its setup header and
+    // protected-mode part); an ELF vmlinux has neither.
+    warnings.push_back(
+        "--fw-cfg-config: kernel=, initramfs= and cmdline= publish nothing "
+        "for an ELF vmlinux; only a bzImage has the direct-boot keys");
+  } else if (direct_boot_keys) {
+    RETURN_IF_ERROR(fw_cfg::AddX86DirectBoot(
+        device, {.kernel_path = *options.kernel,
+                 .initrd_path = options.initramfs,
+                 .cmdline = options.cmdline,
+                 .ram_below_4g = RamBelowFourGiB(options.memory_size),
+                 .publish_kernel = config.kernel,
+                 .publish_initrd = config.initramfs,
+                 .publish_cmdline = config.cmdline}));
+  }
+  if (config.acpi_table) {
+    // The same tables a direct boot gets, for firmware to install through
+    // QEMU's linker/loader files.
+    ASSIGN_OR_RETURN(acpi_tables::AcpiFirmwareFiles files,
+                     acpi_tables::BuildX86AcpiFirmwareFiles(options.acpi));
+    RETURN_IF_ERROR(fw_cfg::AddAcpiFiles(device, std::move(files.tables),
+                                         std::move(files.rsdp),
+                                         std::move(files.table_loader)));
+  }
+  return fw_cfg::AddUserItems(device, config);
+}
+
+}  // namespace
+
+bool FwCfgBuiltIn() { return true; }
+
+absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
+    std::string_view text) {
+  ASSIGN_OR_RETURN(fw_cfg::FwCfgConfig config, fw_cfg::ParseFwCfgConfig(text));
+  return std::make_shared<const FwCfgOption>(
+      FwCfgOption{.config = std::move(config)});
+}
+
+std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option) {
+  return option.config.warnings;
+}
+
+absl::StatusOr<bool> AttachFwCfg(
+    const FwCfgMachine& options,
+    const std::shared_ptr<const vm_memory::GuestMemory>& memory,
+    vm_device::PioBus& pio, vm_device::MmioBus& mmio,
+    std::vector<std::string>& warnings) {
+  const fw_cfg::FwCfgConfig config =
+      options.option ? options.option->config : fw_cfg::FwCfgConfig{};
+  if (!config.enabled) return false;
+  RETURN_IF_ERROR(fw_cfg::CheckFwCfgItemFiles(config));
+  // QEMU limits files to 0x20 slots by default, which its own files mostly
+  // fill; a guest cannot see the limit, so allow every key there is.
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<fw_cfg::FwCfg> device,
+      fw_cfg::FwCfg::Create(memory, fw_cfg::FwCfgOptions{.file_slots = 0x3fe0}));
+  if (options.layout == Layout::kX86_64) {
+    RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
+    RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));
+    return true;
+  }
+  // arm `virt` publishes only the CPU count among the numbered keys.
+  RETURN_IF_ERROR(device->SetItem(
+      fw_cfg::kNbCpus,
+      fw_cfg::MakeLe16Item(static_cast<uint16_t>(options.boot_cpus))));
+  RETURN_IF_ERROR(fw_cfg::AddUserItems(*device, config));
+  RETURN_IF_ERROR(
+      fw_cfg::AttachMmio(device, mmio, fw_cfg::kArmVirtMmioBase));
+  return true;
+}
+
+}  // namespace vmm

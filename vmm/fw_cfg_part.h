@@ -1,0 +1,71 @@
+// The fw_cfg device's part in the VMM: the only place the VMM names anything
+// of //fw_cfg. Two implementations, chosen by --//vmm:fw_cfg at build time:
+// fw_cfg_part.cc (the device, built in by default) and no_fw_cfg_part.cc
+// (none: the binary then contains no fw_cfg code at all, and refuses
+// --fw-cfg-config).
+//
+//   ASSIGN_OR_RETURN(options.fw_cfg, ParseFwCfgOption(text));  // options.cc
+//   ASSIGN_OR_RETURN(bool attached, AttachFwCfg(machine, memory, ...));
+
+#ifndef VMM_FW_CFG_PART_H_
+#define VMM_FW_CFG_PART_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include <cstdint>
+#include <optional>
+
+#include "acpi_tables/x86_acpi.h"
+#include "vm-device/bus.h"
+#include "vm-memory/guest_memory.h"
+#include "vmm/layout.h"
+
+namespace vmm {
+
+// The parsed --fw-cfg-config; what it holds is the implementation's.
+struct FwCfgOption;
+
+// What QEMU's machine publishes through fw_cfg depends on.
+struct FwCfgMachine {
+  Layout layout = Layout::kX86_64;
+  uint64_t memory_size = 0;
+  uint32_t boot_cpus = 1;
+  std::optional<std::string> kernel;  // for the direct-boot keys
+  std::optional<std::string> initramfs;
+  std::string cmdline;
+  // The ACPI tables, published for firmware (x86).
+  acpi_tables::X86AcpiConfig acpi;
+  // --fw-cfg-config; null: the defaults.
+  std::shared_ptr<const FwCfgOption> option;
+};
+
+// Whether this VMM was built with the device.
+bool FwCfgBuiltIn();
+
+// Parses the option's text. Fails with a one-line InvalidArgument on a
+// malformed option, and always in a VMM built without the device.
+absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
+    std::string_view text);
+
+// What the user should hear about the option (item names outside opt/, as
+// QEMU warns).
+std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option);
+
+// Creates the device with what QEMU's machine puts into fw_cfg for
+// `machine` and attaches it to the layout's buses: x86 ports 0x510-0x51b,
+// arm `virt` MMIO 0x09020000. Returns whether there is a device (false for
+// `disable`, and without it built in); appends notes for the user to
+// `warnings`.
+absl::StatusOr<bool> AttachFwCfg(
+    const FwCfgMachine& machine,
+    const std::shared_ptr<const vm_memory::GuestMemory>& memory,
+    vm_device::PioBus& pio, vm_device::MmioBus& mmio,
+    std::vector<std::string>& warnings);
+
+}  // namespace vmm
+
+#endif  // VMM_FW_CFG_PART_H_

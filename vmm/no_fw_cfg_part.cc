@@ -1,0 +1,27 @@
+// The VMM built without the fw_cfg device (--//vmm:fw_cfg=false): nothing of
+// //fw_cfg is linked. See fw_cfg_part.h.
+
+#include "absl/status/status.h"
+#include "vmm/fw_cfg_part.h"
+
+namespace vmm {
+
+struct FwCfgOption {};
+
+bool FwCfgBuiltIn() { return false; }
+
+absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
+    std::string_view) {
+  return absl::InvalidArgumentError(
+      "this vmm was built without fw_cfg (--//vmm:fw_cfg=false)");
+}
+
+std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption&) { return {}; }
+
+absl::StatusOr<bool> AttachFwCfg(
+    const FwCfgMachine&, const std::shared_ptr<const vm_memory::GuestMemory>&,
+    vm_device::PioBus&, vm_device::MmioBus&, std::vector<std::string>&) {
+  return false;
+}
+
+}  // namespace vmm
