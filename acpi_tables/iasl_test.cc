@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "acpi_tables/x86_acpi.h"
+#include "base/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -58,59 +58,22 @@ std::string FindTool(const std::string& tool) {
 }
 
 struct RunResult {
-  int exit_code = -1;  // -1: killed by a signal or not run
+  int exit_code = -1;  // 128 + N: killed by signal N; -1: not run
   std::string output;  // stdout and stderr together
 };
 
-// Runs `argv` (argv[0] a path) in `dir` with fork and exec.
+// Runs `argv` (argv[0] a path) in `dir`; ACPICA's tools take minutes at
+// most.
 RunResult RunProgram(const std::string& dir,
                      const std::vector<std::string>& argv) {
-  RunResult result;
-  std::vector<char*> args;
-  for (const std::string& arg : argv)
-    args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    return result;
+  absl::StatusOr<base::RunOutput> run =
+      base::RunProgram(argv, absl::Minutes(5),
+                       {.stderr_to_stdout = true, .working_dir = dir});
+  if (!run.ok()) {
+    ADD_FAILURE() << argv[0] << ": " << run.status();
+    return RunResult{};
   }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << std::strerror(errno);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    return result;
-  }
-  if (pid == 0) {
-    // Only async-signal-safe calls from here on.
-    if (dup2(pipe_fds[1], STDOUT_FILENO) < 0 ||
-        dup2(pipe_fds[1], STDERR_FILENO) < 0 || chdir(dir.c_str()) != 0) {
-      _exit(126);
-    }
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(pipe_fds[1]);
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
-    if (n > 0) {
-      result.output.append(buffer, static_cast<size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  close(pipe_fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      ADD_FAILURE() << "waitpid: " << std::strerror(errno);
-      return result;
-    }
-  }
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  return result;
+  return RunResult{run->status.shell_code(), std::move(run->out)};
 }
 
 void WriteFile(const std::string& path, const Bytes& bytes) {

@@ -5,17 +5,18 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/subprocess.h"
 #include "gtest/gtest.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/testdata/bzimage.h"
@@ -41,36 +42,31 @@ struct Result {
 // SIGTERM.
 Result RunVmm(const std::vector<std::string>& args, int timeout_seconds,
               const std::function<bool()>& ready = nullptr) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(g_vmm.c_str()));
-    for (const std::string& arg : args)
-      argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(g_vmm.c_str(), argv.data());
-    _exit(127);
-  }
+  std::vector<std::string> argv = {g_vmm};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<base::Subprocess> vmm = base::Subprocess::Start(argv);
   Result result;
+  if (!vmm.ok()) {
+    ADD_FAILURE() << vmm.status();
+    return result;
+  }
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   bool termed = false;
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
+  std::optional<base::ExitStatus> how;
+  while (!(how = vmm->Poll())) {
     if (!termed && ready && ready()) {
-      kill(pid, SIGTERM);
+      vmm->Signal(SIGTERM);
       termed = true;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+      vmm->Kill();
       result.timed_out = true;
       return result;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  result.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code = how->shell_code();
   return result;
 }
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "base/subprocess.h"
 #include "fw_cfg/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -620,25 +620,24 @@ TEST_F(CheckFwCfgItemFilesTest, UnreadableFile) {
   // Root reads files whatever their mode, so check as an unprivileged user
   // in a child process. (The directory may be closed to that user as well;
   // open then fails with EACCES too.)
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0) << std::strerror(errno);
-  if (pid == 0) {
+  absl::StatusOr<base::Subprocess> child = base::Subprocess::Fork([&] {
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 ||
         setuid(65534) != 0) {
-      _exit(2);
+      return 2;
     }
     const absl::Status status = CheckFwCfgItemFiles(config);
     std::cerr << "as uid 65534: " << status << std::endl;
-    _exit(as_expected(status) ? 0 : 1);
-  }
-  int wait_status = 0;
-  ASSERT_EQ(waitpid(pid, &wait_status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(wait_status));
-  if (WEXITSTATUS(wait_status) == 2) {
+    return as_expected(status) ? 0 : 1;
+  });
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<base::ExitStatus> how = child->Wait(absl::Seconds(60));
+  ASSERT_TRUE(how.ok()) << how.status();
+  ASSERT_TRUE(how->exited()) << how->ToString();
+  if (how->code == 2) {
     GTEST_SKIP() << "running as root and cannot switch to uid 65534, so an "
                     "unreadable file cannot be tested";
   }
-  EXPECT_EQ(WEXITSTATUS(wait_status), 0);
+  EXPECT_EQ(how->code, 0);
 }
 
 TEST_F(CheckFwCfgItemFilesTest, SizeLimitIs32Bits) {

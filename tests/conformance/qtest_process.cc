@@ -3,10 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,8 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-
-extern char** environ;
+#include "base/subprocess.h"
 
 namespace conformance {
 namespace {
@@ -43,148 +39,53 @@ std::string Clip(const std::string& text) {
 
 absl::StatusOr<std::unique_ptr<QtestProcess>> QtestProcess::Start(
     ProcessOptions options) {
-  if (options.argv.empty()) return absl::InvalidArgumentError("empty argv");
   std::unique_ptr<QtestProcess> process(new QtestProcess(std::move(options)));
   const ProcessOptions& opts = process->options_;
-
-  int stdin_pipe[2];
-  int stdout_pipe[2];
-  if (pipe2(stdin_pipe, O_CLOEXEC) != 0) {
-    return absl::InternalError(absl::StrCat("pipe: ", ErrnoText(errno)));
-  }
-  if (pipe2(stdout_pipe, O_CLOEXEC) != 0) {
-    const int error = errno;
-    close(stdin_pipe[0]);
-    close(stdin_pipe[1]);
-    return absl::InternalError(absl::StrCat("pipe: ", ErrnoText(error)));
-  }
-  const int stderr_fd = open(opts.stderr_path.c_str(),
-                             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (stderr_fd < 0) {
-    const int error = errno;
-    for (int fd :
-         {stdin_pipe[0], stdin_pipe[1], stdout_pipe[0], stdout_pipe[1]}) {
-      close(fd);
-    }
-    return absl::InternalError(
-        absl::StrCat("open ", opts.stderr_path, ": ", ErrnoText(error)));
-  }
-
-  // Everything the child needs is prepared before fork: after it, the child
-  // only makes async-signal-safe calls.
-  std::vector<char*> argv;
-  for (const std::string& arg : opts.argv) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  }
-  argv.push_back(nullptr);
-  const pid_t parent = getpid();
-
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int error = errno;
-    for (int fd : {stdin_pipe[0], stdin_pipe[1], stdout_pipe[0], stdout_pipe[1],
-                   stderr_fd}) {
-      close(fd);
-    }
-    return absl::InternalError(absl::StrCat("fork: ", ErrnoText(error)));
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    // dup2 clears FD_CLOEXEC on the copies; the originals close on exec.
-    if (dup2(stdin_pipe[0], 0) < 0 || dup2(stdout_pipe[1], 1) < 0 ||
-        dup2(stderr_fd, 2) < 0) {
-      _exit(127);
-    }
-    signal(SIGPIPE, SIG_DFL);
-    execve(argv[0], argv.data(), environ);
-    static const char kMessage[] = "conformance: execve failed\n";
-    (void)!write(2, kMessage, sizeof(kMessage) - 1);
-    _exit(127);
-  }
-  close(stdin_pipe[0]);
-  close(stdout_pipe[1]);
-  close(stderr_fd);
-  process->pid_ = pid;
-  process->stdin_fd_ = stdin_pipe[1];
-  process->stdout_fd_ = stdout_pipe[0];
-  fcntl(process->stdin_fd_, F_SETFL,
-        fcntl(process->stdin_fd_, F_GETFL) | O_NONBLOCK);
-  fcntl(process->stdout_fd_, F_SETFL,
-        fcntl(process->stdout_fd_, F_GETFL) | O_NONBLOCK);
+  absl::StatusOr<base::Subprocess> child = base::Subprocess::Start(
+      opts.argv, {.stderr_path = opts.stderr_path,
+                  .pipe_stdin = true,
+                  .pipe_stdout = true});
+  if (!child.ok()) return child.status();
+  process->child_.emplace(*std::move(child));
   return process;
 }
 
-QtestProcess::~QtestProcess() {
-  if (pid_ > 0 && !reaped_) {
-    kill(pid_, SIGKILL);
-    PollExit(/*block=*/true);
-  }
-  CloseStdin();
-  if (stdout_fd_ >= 0) close(stdout_fd_);
-}
+QtestProcess::~QtestProcess() = default;  // the Subprocess kills and reaps
 
-void QtestProcess::CloseStdin() {
-  if (stdin_fd_ >= 0) {
-    close(stdin_fd_);
-    stdin_fd_ = -1;
-  }
-}
-
-std::string QtestProcess::PollExit(bool block) {
-  if (!reaped_) {
-    int status = 0;
-    pid_t r;
-    do {
-      r = waitpid(pid_, &status, block ? 0 : WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == pid_) {
-      reaped_ = true;
-      wait_status_ = status;
-    } else {
-      return "";
-    }
-  }
-  if (WIFEXITED(wait_status_)) {
-    return absl::StrCat("exited with status ", WEXITSTATUS(wait_status_));
-  }
-  if (WIFSIGNALED(wait_status_)) {
-    return absl::StrCat("was killed by signal ", WTERMSIG(wait_status_), " (",
-                        strsignal(WTERMSIG(wait_status_)), ")");
-  }
-  return "ended";
+std::string QtestProcess::HowItEnded() {
+  std::optional<base::ExitStatus> how = child_->Poll();
+  return how ? how->ToString() : "";
 }
 
 absl::Status QtestProcess::Finish(int exit_timeout_s) {
-  if (reaped_) {
-    CloseStdin();
-    const std::string how = PollExit(false);
+  if (child_->Poll()) {
+    child_->CloseStdin();
+    const std::string how = HowItEnded();
     if (options_.kill_when_done || how == "exited with status 0") {
       return absl::OkStatus();
     }
     return absl::InternalError(absl::StrCat(options_.label, " ", how));
   }
   if (options_.kill_when_done) {
-    kill(pid_, SIGKILL);
-    PollExit(/*block=*/true);
-    CloseStdin();
+    child_->Kill();
+    child_->CloseStdin();
     return absl::OkStatus();
   }
-  CloseStdin();
+  child_->CloseStdin();
   // Drain stdout until EOF: anything there is output nobody asked for.
   std::string extra = output_;
   output_.clear();
   const int64_t deadline = NowMs() + int64_t{exit_timeout_s} * 1000;
   bool eof = false;
   while (!eof && NowMs() < deadline) {
-    struct pollfd pfd = {stdout_fd_, POLLIN, 0};
+    struct pollfd pfd = {child_->stdout_fd(), POLLIN, 0};
     const int ready = poll(&pfd, 1,
                            static_cast<int>(std::max<int64_t>(
                                1, std::min<int64_t>(deadline - NowMs(), 100))));
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
     char buffer[4096];
-    const ssize_t n = read(stdout_fd_, buffer, sizeof(buffer));
+    const ssize_t n = read(child_->stdout_fd(), buffer, sizeof(buffer));
     if (n > 0) {
       if (extra.size() < 4096) extra.append(buffer, static_cast<size_t>(n));
     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -192,13 +93,12 @@ absl::Status QtestProcess::Finish(int exit_timeout_s) {
     }
   }
   std::string how;
-  while ((how = PollExit(false)).empty() && NowMs() < deadline) {
+  while ((how = HowItEnded()).empty() && NowMs() < deadline) {
     usleep(2000);
   }
   std::vector<std::string> problems;
   if (how.empty()) {
-    kill(pid_, SIGKILL);
-    PollExit(/*block=*/true);
+    child_->Kill();
     problems.push_back(absl::StrCat("did not exit within ", exit_timeout_s,
                                     "s after its stdin closed (killed)"));
   } else if (how != "exited with status 0") {
@@ -257,7 +157,7 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
     }
     states[i].last_progress = start;
     if (ex.commands.empty()) states[i].done = true;
-    if (ex.process->stdin_fd_ < 0 && !ex.commands.empty()) {
+    if (ex.process->child_->stdin_fd() < 0 && !ex.commands.empty()) {
       ex.status = absl::FailedPreconditionError(
           absl::StrCat(ex.process->label(), " is not running"));
       states[i].done = true;
@@ -272,7 +172,7 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
                       ex.commands.size(), " of this round: '",
                       Clip(ex.commands[at]), "'");
     }
-    const std::string how = ex.process->PollExit(false);
+    const std::string how = ex.process->HowItEnded();
     if (!how.empty()) absl::StrAppend(&message, "; it ", how);
     const std::string stderr_tail = ex.process->StderrTail(2000);
     if (!stderr_tail.empty()) {
@@ -313,10 +213,10 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
       if (states[i].done) continue;
       QtestProcess* p = exchanges[i].process;
       if (states[i].written < states[i].input.size()) {
-        fds.push_back({p->stdin_fd_, POLLOUT, 0});
+        fds.push_back({p->child_->stdin_fd(), POLLOUT, 0});
         owners.push_back({i, true});
       }
-      fds.push_back({p->stdout_fd_, POLLIN, 0});
+      fds.push_back({p->child_->stdout_fd(), POLLIN, 0});
       owners.push_back({i, false});
       const int64_t deadline =
           states[i].last_progress + int64_t{reply_timeout_s} * 1000;
@@ -345,7 +245,8 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
       State& st = states[i];
       QtestProcess* p = ex.process;
       if (is_stdin) {
-        const ssize_t n = write(p->stdin_fd_, st.input.data() + st.written,
+        const ssize_t n =
+            write(p->child_->stdin_fd(), st.input.data() + st.written,
                                 st.input.size() - st.written);
         if (n > 0) {
           st.written += static_cast<size_t>(n);
@@ -358,7 +259,7 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
         continue;
       }
       char buffer[1 << 16];
-      const ssize_t n = read(p->stdout_fd_, buffer, sizeof(buffer));
+      const ssize_t n = read(p->child_->stdout_fd(), buffer, sizeof(buffer));
       if (n < 0) {
         if (errno != EAGAIN && errno != EINTR) {
           fail(i, absl::StatusCode::kInternal,
@@ -368,7 +269,7 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
       }
       if (n == 0) {
         // Give a dying process a moment so its exit status is known.
-        for (int tries = 0; tries < 50 && p->PollExit(false).empty(); ++tries) {
+        for (int tries = 0; tries < 50 && p->HowItEnded().empty(); ++tries) {
           usleep(2000);
         }
         fail(i, absl::StatusCode::kUnavailable, "closed its stdout");

@@ -2,22 +2,21 @@
 // pipelined exchange of command lines for reply lines with several peers at
 // once.
 //
-// The child is started with fork and execv (never a shell), gets SIGKILL if
-// the runner dies (PR_SET_PDEATHSIG: QEMU does not exit when its stdin
-// closes), and writes its stderr to a file whose tail goes into error
-// messages. Every wait has a deadline.
+// The child is a base::Subprocess on pipes (it gets SIGKILL if the runner
+// dies: QEMU does not exit when its stdin closes) and writes its stderr to a
+// file whose tail goes into error messages. Every wait has a deadline.
 
 #ifndef TESTS_CONFORMANCE_QTEST_PROCESS_H_
 #define TESTS_CONFORMANCE_QTEST_PROCESS_H_
 
-#include <sys/types.h>
-
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/subprocess.h"
 
 namespace conformance {
 
@@ -59,17 +58,11 @@ class QtestProcess {
 
   explicit QtestProcess(ProcessOptions options)
       : options_(std::move(options)) {}
-  // Reaps the child if it has exited (or waits for it when `block`); then
-  // describes how it ended, or "" if it is still running.
-  std::string PollExit(bool block);
-  void CloseStdin();
+  // How the child ended ("exited with status 0"), or "" while it runs.
+  std::string HowItEnded();
 
   ProcessOptions options_;
-  pid_t pid_ = -1;
-  int stdin_fd_ = -1;
-  int stdout_fd_ = -1;
-  bool reaped_ = false;
-  int wait_status_ = 0;
+  std::optional<base::Subprocess> child_;
   std::string output_;  // read from stdout, not yet split into replies
 };
 

@@ -10,8 +10,6 @@
 // linux_boot_test.sh, on every machine.)
 
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,11 +18,13 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/subprocess.h"
 #include "gtest/gtest.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/testdata/bzimage.h"
@@ -45,33 +45,26 @@ void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-// Runs a program; returns its exit code, or -1 if it ran past `timeout`
-// (then it is killed). `on_poll` runs every few milliseconds meanwhile.
+// Runs a program; returns its exit code (128 + N if signal N killed it),
+// or -1 if it ran past `timeout` (then it is killed). `on_poll` runs every
+// couple of milliseconds meanwhile.
 int RunProgram(const std::vector<std::string>& argv,
                std::chrono::seconds timeout,
-               const std::function<void()>& on_poll = nullptr) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (const std::string& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+               const std::function<void()>& on_poll) {
+  absl::StatusOr<base::Subprocess> child = base::Subprocess::Start(argv);
+  if (!child.ok()) {
+    ADD_FAILURE() << child.status();
+    return -1;
   }
   const auto deadline = Clock::now() + timeout;
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (Clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    if (on_poll) on_poll();
+  std::optional<base::ExitStatus> how;
+  while (!(how = child->Poll())) {
+    if (Clock::now() > deadline) return -1;  // ~Subprocess kills and reaps
+    on_poll();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  if (on_poll) on_poll();
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  on_poll();
+  return how->shell_code();
 }
 
 

@@ -36,7 +36,7 @@ class QemuTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (qemu_) qemu_->Stop(5000);  // kill (SIGTERM, then SIGKILL) and reap
+    if (qemu_) qemu_->Stop(absl::Seconds(5));  // SIGTERM, then SIGKILL
   }
 
   // Starts QEMU listening for qtest on a socket; returns false (after
@@ -56,8 +56,8 @@ class QemuTest : public ::testing::Test {
     }
     argv.push_back("-qtest");
     argv.push_back("unix:" + socket_ + ",server=on,wait=off");
-    absl::StatusOr<testing::ChildProcess> child =
-        testing::ChildProcess::Start(argv, "/dev/null", stderr_path_);
+    absl::StatusOr<base::Subprocess> child =
+        base::Subprocess::Start(argv, {.stderr_path = stderr_path_});
     EXPECT_TRUE(child.ok()) << child.status();
     if (!child.ok()) return true;
     qemu_.emplace(*std::move(child));
@@ -71,16 +71,14 @@ class QemuTest : public ::testing::Test {
   testing::RunResult Fwcfg(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {fwcfg_, "--qtest", "unix:" + socket_};
     argv.insert(argv.end(), args.begin(), args.end());
-    absl::StatusOr<testing::RunResult> result = testing::Run(argv, kTimeoutMs);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : testing::RunResult{};
+    return testing::RunBinary(argv, kTimeoutMs);
   }
 
   testing::TempDir dir_;
   std::string fwcfg_;
   std::string socket_;
   std::string stderr_path_;
-  std::optional<testing::ChildProcess> qemu_;
+  std::optional<base::Subprocess> qemu_;
 };
 
 TEST_F(QemuTest, X86ListDumpVerify) {
@@ -175,21 +173,22 @@ TEST(QemuListenTest, QemuConnectsToTheTool) {
   const std::string socket = dir.Join("listen.sock");
   const std::string out = dir.Join("out");
   const std::string err = dir.Join("err");
-  absl::StatusOr<testing::ChildProcess> tool = testing::ChildProcess::Start(
+  absl::StatusOr<base::Subprocess> tool = base::Subprocess::Start(
       {testing::Runfile("tools/fwcfg/fwcfg"), "--qtest", "listen:" + socket,
        "--timeout", "60", "dump", "opt/t"},
-      out, err);
+      {.stdout_path = out, .stderr_path = err});
   ASSERT_TRUE(tool.ok()) << tool.status();
   ASSERT_TRUE(testing::WaitForListeningSocket(socket, kTimeoutMs, &*tool).ok());
-  absl::StatusOr<testing::ChildProcess> vm = testing::ChildProcess::Start(
+  absl::StatusOr<base::Subprocess> vm = base::Subprocess::Start(
       {*qemu, "-M", "q35", "-S", "-accel", "tcg", "-qtest", "unix:" + socket,
        "-qtest-log", "/dev/null", "-display", "none", "-nodefaults", "-m",
        "256M", "-fw_cfg", "name=opt/t,string=hello"});
   ASSERT_TRUE(vm.ok()) << vm.status();
-  absl::StatusOr<int> code = tool->Wait(kTimeoutMs);
-  vm->Stop(5000);
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0) << *testing::ReadFile(err);
+  absl::StatusOr<base::ExitStatus> how =
+      tool->Wait(absl::Milliseconds(kTimeoutMs));
+  vm->Stop(absl::Seconds(5));
+  ASSERT_TRUE(how.ok()) << how.status();
+  EXPECT_TRUE(how->success()) << how->ToString() << *testing::ReadFile(err);
   EXPECT_EQ(*testing::ReadFile(out), "hello");
 }
 

@@ -1,10 +1,7 @@
 #include "tools/fwcfg/test_util.h"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,7 +16,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "base/status_macros.h"
+#include "gtest/gtest.h"
 #include "tools/fwcfg/cli.h"
 
 namespace fwcfg::testing {
@@ -106,105 +103,16 @@ std::optional<std::string> FindProgram(const std::string& name) {
   return std::nullopt;
 }
 
-absl::StatusOr<ChildProcess> ChildProcess::Start(
-    const std::vector<std::string>& argv, const std::string& stdout_path,
-    const std::string& stderr_path) {
-  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  // Everything the child needs is prepared before fork: after it, only
-  // async-signal-safe calls.
-  std::vector<char*> args;
-  for (const std::string& arg : argv)
-    args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const int out =
-      open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int err =
-      open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (in < 0 || out < 0 || err < 0) {
-    const int error = errno;
-    for (int fd : {in, out, err}) {
-      if (fd >= 0) close(fd);
-    }
-    return absl::UnavailableError(
-        absl::StrFormat("opening redirections: %s", std::strerror(error)));
-  }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  const int error = errno;
-  close(in);
-  close(out);
-  close(err);
-  if (pid < 0) {
-    return absl::UnavailableError(
-        absl::StrFormat("fork: %s", std::strerror(error)));
-  }
-  return ChildProcess(pid);
-}
-
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_) {
-  other.pid_ = -1;
-}
-
-ChildProcess::~ChildProcess() {
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    int status;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-}
-
-bool ChildProcess::Exited(int* code) {
-  if (pid_ <= 0) return true;
-  int status;
-  const pid_t done = waitpid(pid_, &status, WNOHANG);
-  if (done != pid_) return false;
-  pid_ = -1;
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return true;
-}
-
-absl::StatusOr<int> ChildProcess::Wait(int timeout_ms) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
-    int code;
-    if (pid_ > 0 && Exited(&code)) return code;
-    if (pid_ <= 0) return absl::FailedPreconditionError("already reaped");
-    if (std::chrono::steady_clock::now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrFormat(
-          "pid %d still running after %d ms", pid_, timeout_ms));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
-void ChildProcess::Stop(int grace_ms) {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  if (!Wait(grace_ms).ok() && pid_ > 0) {
-    kill(pid_, SIGKILL);
-    int status;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-  }
-}
-
 absl::Status WaitForListeningSocket(const std::string& path, int timeout_ms,
-                                    ChildProcess* child) {
+                                    base::Subprocess* server) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
-    int code;
-    if (child != nullptr && child->Exited(&code)) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "the server exited (status %d) before listening on %s", code, path));
+    if (server != nullptr) {
+      if (std::optional<base::ExitStatus> how = server->Poll()) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "the server %s before listening on %s", how->ToString(), path));
+      }
     }
     std::ifstream table("/proc/net/unix");
     if (table) {
@@ -234,23 +142,16 @@ absl::Status WaitForListeningSocket(const std::string& path, int timeout_ms,
   }
 }
 
-absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv,
-                              int timeout_ms) {
-  TempDir dir;
-  const std::string out_path = dir.Join("out");
-  const std::string err_path = dir.Join("err");
-  ASSIGN_OR_RETURN(ChildProcess child,
-                   ChildProcess::Start(argv, out_path, err_path));
-  absl::StatusOr<int> code = child.Wait(timeout_ms);
-  if (!code.ok()) {
-    child.Stop(100);
-    return code.status();
+RunResult RunBinary(const std::vector<std::string>& argv, int timeout_ms) {
+  absl::StatusOr<base::RunOutput> run =
+      base::RunProgram(argv, absl::Milliseconds(timeout_ms));
+  if (!run.ok()) {
+    ADD_FAILURE() << run.status();
+    return RunResult{};
   }
-  RunResult result;
-  result.exit_code = *code;
-  ASSIGN_OR_RETURN(result.out, ReadFile(out_path));
-  ASSIGN_OR_RETURN(result.err, ReadFile(err_path));
-  return result;
+  return RunResult{.exit_code = run->status.shell_code(),
+                   .out = std::move(run->out),
+                   .err = std::move(run->err)};
 }
 
 RunResult RunCli(const std::vector<std::string>& args) {

@@ -57,11 +57,12 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
   void TearDown() override {
     // Every vmm must have gone away with its client.
     for (auto& [child, stderr_path] : vmms_) {
-      absl::StatusOr<int> code = child.Wait(kTimeoutMs);
-      EXPECT_TRUE(code.ok())
-          << "the vmm outlived its client: " << code.status();
-      if (code.ok()) {
-        EXPECT_EQ(*code, 0) << *testing::ReadFile(stderr_path);
+      absl::StatusOr<base::ExitStatus> how =
+          child.Wait(absl::Milliseconds(kTimeoutMs));
+      EXPECT_TRUE(how.ok()) << "the vmm outlived its client: " << how.status();
+      if (how.ok()) {
+        EXPECT_TRUE(how->success())
+            << how->ToString() << ": " << *testing::ReadFile(stderr_path);
       }
     }
   }
@@ -82,11 +83,11 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
         dir_.Join(absl::StrFormat("vmm%d.sock", vmms_.size()));
     const std::string stderr_path =
         dir_.Join(absl::StrFormat("vmm%d.err", vmms_.size()));
-    absl::StatusOr<testing::ChildProcess> child = testing::ChildProcess::Start(
+    absl::StatusOr<base::Subprocess> child = base::Subprocess::Start(
         {vmm_, "--qtest", "unix:" + socket + ",server", "--layout",
          GetParam().vmm, "--memory", "size=64M", "--fw-cfg-config",
          fw_cfg_config.empty() ? ItemsConfig() : fw_cfg_config},
-        "/dev/null", stderr_path);
+        {.stderr_path = stderr_path});
     EXPECT_TRUE(child.ok()) << child.status();
     if (!child.ok()) return socket;
     absl::Status listening =
@@ -118,9 +119,7 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
     std::vector<std::string> argv = {fwcfg_, "--qtest", "unix:" + socket,
                                      "--layout", GetParam().fwcfg};
     argv.insert(argv.end(), args.begin(), args.end());
-    absl::StatusOr<testing::RunResult> result = testing::Run(argv, 120000);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : testing::RunResult{};
+    return testing::RunBinary(argv, 120000);
   }
 
   // What `list` prints for the items of ItemsConfig(). As in QEMU, file
@@ -142,7 +141,7 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
   std::string fwcfg_;
   std::string medium_, big_;
   std::string medium_path_, big_path_;
-  std::vector<std::pair<testing::ChildProcess, std::string>> vmms_;
+  std::vector<std::pair<base::Subprocess, std::string>> vmms_;
 };
 
 TEST_P(VmmTest, LibraryListsTheDirectory) {
@@ -319,22 +318,24 @@ TEST_P(VmmTest, BinaryListensForTheServer) {
   const std::string socket = dir_.Join("listen.sock");
   const std::string out = dir_.Join("listen.out");
   const std::string err = dir_.Join("listen.err");
-  absl::StatusOr<testing::ChildProcess> tool =
-      testing::ChildProcess::Start({fwcfg_, "--qtest", "listen:" + socket,
-                                    "--layout", GetParam().fwcfg, "list"},
-                                   out, err);
+  absl::StatusOr<base::Subprocess> tool = base::Subprocess::Start(
+      {fwcfg_, "--qtest", "listen:" + socket, "--layout", GetParam().fwcfg,
+       "list"},
+      {.stdout_path = out, .stderr_path = err});
   ASSERT_TRUE(tool.ok()) << tool.status();
   ASSERT_TRUE(testing::WaitForListeningSocket(socket, kTimeoutMs, &*tool).ok())
       << *testing::ReadFile(err);
-  absl::StatusOr<testing::ChildProcess> vmm = testing::ChildProcess::Start(
+  absl::StatusOr<base::Subprocess> vmm = base::Subprocess::Start(
       {vmm_, "--qtest", "unix:" + socket, "--layout", GetParam().vmm,
        "--memory", "size=64M", "--fw-cfg-config", ItemsConfig()});
   ASSERT_TRUE(vmm.ok()) << vmm.status();
-  absl::StatusOr<int> code = tool->Wait(kTimeoutMs);
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0) << *testing::ReadFile(err);
+  absl::StatusOr<base::ExitStatus> how =
+      tool->Wait(absl::Milliseconds(kTimeoutMs));
+  ASSERT_TRUE(how.ok()) << how.status();
+  EXPECT_TRUE(how->success()) << how->ToString() << *testing::ReadFile(err);
   EXPECT_EQ(*testing::ReadFile(out), ExpectedListing());
-  absl::StatusOr<int> vmm_code = vmm->Wait(kTimeoutMs);
+  absl::StatusOr<base::ExitStatus> vmm_code =
+      vmm->Wait(absl::Milliseconds(kTimeoutMs));
   EXPECT_TRUE(vmm_code.ok()) << vmm_code.status();
   // The listener removed its socket.
   EXPECT_NE(access(socket.c_str(), F_OK), 0);
