@@ -47,7 +47,8 @@ absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
   RegularFile file;
   file.size = opened.size;
   file.bytes.resize(std::min(file.size, max_bytes));
-  absl::Status read = PreadFully(opened.fd, 0, absl::MakeSpan(file.bytes), path);
+  absl::Status read =
+      PreadFully(opened.fd, 0, absl::MakeSpan(file.bytes), path);
   close(opened.fd);
   if (!read.ok()) return read;
   return file;

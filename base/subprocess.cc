@@ -202,8 +202,9 @@ absl::StatusOr<ExitStatus> Subprocess::Wait(absl::Duration timeout) {
   while (!Reap(/*block=*/false)) {
     const absl::Time now = absl::Now();
     if (now >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "pid ", pid_, " still running after ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("pid ", pid_, " still running after ",
+                       absl::FormatDuration(timeout)));
     }
     absl::SleepFor(std::min(nap, deadline - now));
     nap = std::min(nap * 2, absl::Milliseconds(10));
@@ -228,8 +229,8 @@ ExitStatus Subprocess::Stop(absl::Duration grace) {
 }
 
 absl::StatusOr<RunOutput> RunProgram(const std::vector<std::string>& argv,
-                              absl::Duration timeout,
-                              SubprocessOptions options) {
+                                     absl::Duration timeout,
+                                     SubprocessOptions options) {
   options.pipe_stdout = true;
   options.pipe_stderr = !options.stderr_to_stdout;
   absl::StatusOr<Subprocess> child = Subprocess::Start(argv, options);
@@ -251,10 +252,9 @@ absl::StatusOr<RunOutput> RunProgram(const std::vector<std::string>& argv,
     for (const Stream& stream : open_streams) {
       fds.push_back({.fd = stream.fd, .events = POLLIN, .revents = 0});
     }
-    const int ready =
-        poll(fds.data(), fds.size(),
-             static_cast<int>(std::min<int64_t>(
-                 absl::ToInt64Milliseconds(left) + 1, 1000)));
+    const int ready = poll(fds.data(), fds.size(),
+                           static_cast<int>(std::min<int64_t>(
+                               absl::ToInt64Milliseconds(left) + 1, 1000)));
     if (ready < 0 && errno != EINTR) return ErrnoError(errno, "poll");
     for (size_t i = fds.size(); i-- > 0;) {
       if (fds[i].revents == 0) continue;

@@ -70,8 +70,9 @@ struct SubprocessOptions {
 class Subprocess {
  public:
   // Starts argv[0] (a path; PATH is not searched) with `argv`.
-  static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv,
-                                          const SubprocessOptions& options = {});
+  static absl::StatusOr<Subprocess> Start(
+      const std::vector<std::string>& argv,
+      const SubprocessOptions& options = {});
   // Runs `body` in a forked copy of this process and exits with what it
   // returns: for a check that needs other credentials (setuid) than the
   // test's. Only for single-threaded callers, since the copy may run any
@@ -133,8 +134,8 @@ struct RunOutput {
 // pipe_* and *_path output settings of `options` are replaced by pipes).
 // DeadlineExceeded, with the child killed, if it runs past `timeout`.
 absl::StatusOr<RunOutput> RunProgram(const std::vector<std::string>& argv,
-                              absl::Duration timeout,
-                              SubprocessOptions options = {});
+                                     absl::Duration timeout,
+                                     SubprocessOptions options = {});
 
 }  // namespace base
 

@@ -25,9 +25,8 @@ std::string Slurp(const std::string& path) {
 }
 
 TEST(RunProgramTest, CapturesBothStreamsAndTheExitCode) {
-  absl::StatusOr<RunOutput> run =
-      RunProgram({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"},
-          absl::Seconds(30));
+  absl::StatusOr<RunOutput> run = RunProgram(
+      {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, absl::Seconds(30));
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->out, "out\n");
   EXPECT_EQ(run->err, "err\n");
@@ -40,7 +39,7 @@ TEST(RunProgramTest, CapturesBothStreamsAndTheExitCode) {
 TEST(RunProgramTest, MergesStderrIntoStdoutWhenAsked) {
   absl::StatusOr<RunOutput> run =
       RunProgram({"/bin/sh", "-c", "echo one; echo two >&2; echo three"},
-          absl::Seconds(30), {.stderr_to_stdout = true});
+                 absl::Seconds(30), {.stderr_to_stdout = true});
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->out, "one\ntwo\nthree\n");
   EXPECT_EQ(run->err, "");
@@ -51,8 +50,8 @@ TEST(RunProgramTest, OutputLargerThanAPipeBufferIsNotLost) {
   // deadlock with the child blocked on the other.
   absl::StatusOr<RunOutput> run =
       RunProgram({"/bin/sh", "-c",
-           "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2"},
-          absl::Seconds(30));
+                  "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2"},
+                 absl::Seconds(30));
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->out.size(), 1u << 20);
   EXPECT_EQ(run->err.size(), 1u << 20);
@@ -101,9 +100,8 @@ TEST(RunProgramTest, EmptyArgvIsRefused) {
 TEST(SubprocessTest, StandardStreamsFromAndToFiles) {
   const std::string dir = ::testing::TempDir();
   std::ofstream(dir + "/in") << "hello\n";
-  absl::StatusOr<Subprocess> cat =
-      Subprocess::Start({"/bin/cat"}, {.stdin_path = dir + "/in",
-                                       .stdout_path = dir + "/out"});
+  absl::StatusOr<Subprocess> cat = Subprocess::Start(
+      {"/bin/cat"}, {.stdin_path = dir + "/in", .stdout_path = dir + "/out"});
   ASSERT_TRUE(cat.ok()) << cat.status();
   absl::StatusOr<ExitStatus> how = cat->Wait(absl::Seconds(30));
   ASSERT_TRUE(how.ok()) << how.status();
@@ -112,8 +110,8 @@ TEST(SubprocessTest, StandardStreamsFromAndToFiles) {
 }
 
 TEST(SubprocessTest, AnUnopenableRedirectionFailsStart) {
-  absl::StatusOr<Subprocess> child = Subprocess::Start(
-      {"/bin/true"}, {.stdout_path = "/nonexistent/dir/out"});
+  absl::StatusOr<Subprocess> child =
+      Subprocess::Start({"/bin/true"}, {.stdout_path = "/nonexistent/dir/out"});
   EXPECT_EQ(child.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(child.status().message(), HasSubstr("/nonexistent/dir/out"));
 }
