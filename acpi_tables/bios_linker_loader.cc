@@ -21,6 +21,7 @@
 #include "acpi_tables/bios_linker_loader_internal.h"
 #include "base/byte_order.h"
 #include "base/status_macros.h"
+#include "base/status_context.h"
 
 namespace acpi_tables {
 namespace linker_internal {
@@ -118,9 +119,7 @@ absl::StatusOr<std::string> GetName(const uint8_t* field, size_t index,
 }
 
 absl::Status AtCommand(size_t index, const absl::Status& status) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrFormat("command %u: %s", index,
-                                                     status.message()));
+  return base::WithContext(status, absl::StrFormat("command %u", index));
 }
 
 }  // namespace linker_internal

@@ -7,38 +7,50 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace base {
 
+const char* FileTypeName(unsigned int st_mode) {
+  if (S_ISDIR(st_mode)) return "a directory";
+  if (S_ISFIFO(st_mode)) return "a FIFO";
+  if (S_ISSOCK(st_mode)) return "a socket";
+  if (S_ISCHR(st_mode)) return "a character device";
+  if (S_ISBLK(st_mode)) return "a block device";
+  if (S_ISREG(st_mode)) return "a regular file";
+  return "not a regular file";
+}
+
 absl::StatusOr<OpenedRegularFile> OpenRegularFile(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int error = errno;
-    const std::string message =
-        absl::StrFormat("cannot open %s: %s", path, std::strerror(error));
-    if (error == EMFILE || error == ENFILE) {
-      return absl::ResourceExhaustedError(message);
-    }
-    return absl::NotFoundError(message);
+  // Quoted and escaped: a path with a newline keeps the message on one line.
+  const std::string shown = absl::StrCat("\"", absl::CHexEscape(path), "\"");
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOCTTY: a
+  // terminal given by mistake must not become our controlling terminal.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", shown));
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s is not a regular file", path));
+  if (fstat(fd.get(), &st) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot examine ", shown));
   }
-  return OpenedRegularFile{fd, static_cast<uint64_t>(st.st_size)};
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s is %s, not a regular file", shown, FileTypeName(st.st_mode)));
+  }
+  return OpenedRegularFile{std::move(fd), static_cast<uint64_t>(st.st_size)};
 }
 
 absl::StatusOr<RegularFile> ReadRegularFile(const std::string& path,
                                             uint64_t max_bytes) {
   absl::StatusOr<OpenedRegularFile> opened = OpenRegularFile(path);
   if (!opened.ok()) return opened.status();
-  return ReadOpenedRegularFile(path, *opened, max_bytes);
+  return ReadOpenedRegularFile(path, *std::move(opened), max_bytes);
 }
 
 absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
@@ -48,8 +60,7 @@ absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
   file.size = opened.size;
   file.bytes.resize(std::min(file.size, max_bytes));
   absl::Status read =
-      PreadFully(opened.fd, 0, absl::MakeSpan(file.bytes), path);
-  close(opened.fd);
+      PreadFully(opened.fd.get(), 0, absl::MakeSpan(file.bytes), path);
   if (!read.ok()) return read;
   return file;
 }

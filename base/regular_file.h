@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/unique_fd.h"
 
 namespace base {
 
@@ -27,16 +28,17 @@ struct RegularFile {
   std::vector<uint8_t> bytes;  // its first min(size, max_bytes) bytes
 };
 
-// An open regular file: `fd` (the caller closes it) and its size.
+// An open regular file and its size at the time it was opened.
 struct OpenedRegularFile {
-  int fd = -1;
+  UniqueFd fd;
   uint64_t size = 0;
 };
 
-// Opens `path` read-only (O_NONBLOCK, O_CLOEXEC) if it is a regular file.
-// Fails with ResourceExhausted when the process or system has no descriptor
-// left (EMFILE, ENFILE), NotFound for other open errors, InvalidArgument when
-// it is not a regular file; each message names the path.
+// Opens `path` read-only (O_NONBLOCK, O_CLOEXEC, O_NOCTTY) if it is a regular
+// file. An open error maps errno as absl::ErrnoToStatus does (ENOENT NotFound,
+// EACCES PermissionDenied, EMFILE/ENFILE ResourceExhausted, ...); anything
+// but a regular file is InvalidArgument ("PATH is a directory; ..."). Each
+// message names the path.
 absl::StatusOr<OpenedRegularFile> OpenRegularFile(const std::string& path);
 
 // Reads the first min(size, max_bytes) bytes of `file` (opened from `path`,
@@ -45,6 +47,10 @@ absl::StatusOr<OpenedRegularFile> OpenRegularFile(const std::string& path);
 absl::StatusOr<RegularFile> ReadOpenedRegularFile(const std::string& path,
                                                   OpenedRegularFile file,
                                                   uint64_t max_bytes);
+
+// "a directory", "a FIFO", "a socket", ... for a stat mode that is not a
+// regular file.
+const char* FileTypeName(unsigned int st_mode);
 
 // Reads exactly `out.size()` bytes of `fd` at `offset` (pread: the file
 // position is untouched), retrying interrupted and short reads. Fails with

@@ -11,7 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "base/regular_file.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
+#include "base/unique_fd.h"
 
 namespace fw_cfg {
 namespace {
@@ -22,15 +24,13 @@ constexpr uint32_t kWindowSize = 4096;
 
 class FileItem : public Item {
  public:
-  FileItem(int fd, std::string path, uint64_t file_offset, uint32_t size,
-           PreadFunction pread)
-      : fd_(fd),
+  FileItem(base::UniqueFd fd, std::string path, uint64_t file_offset,
+           uint32_t size, PreadFunction pread)
+      : fd_(std::move(fd)),
         path_(std::move(path)),
         file_offset_(file_offset),
         size_(size),
         pread_(std::move(pread)) {}
-  ~FileItem() override { close(fd_); }
-
   uint32_t size() const override { return size_; }
 
   absl::Status Read(uint32_t offset, absl::Span<uint8_t> out) override {
@@ -59,7 +59,7 @@ class FileItem : public Item {
     size_t done = 0;
     while (done < out.size()) {
       const ssize_t n =
-          pread_(fd_, out.data() + done, out.size() - done,
+          pread_(fd_.get(), out.data() + done, out.size() - done,
                  static_cast<off_t>(file_offset_ + offset + done));
       if (n > 0) {
         done += static_cast<size_t>(n);
@@ -75,7 +75,7 @@ class FileItem : public Item {
     return absl::OkStatus();
   }
 
-  const int fd_;
+  const base::UniqueFd fd_;
   const std::string path_;
   const uint64_t file_offset_;
   const uint32_t size_;
@@ -96,8 +96,7 @@ absl::Status OpenFailure(const absl::Status& status) {
         "open; raise the limit with `ulimit -n`)",
         status.message(), kFileSnapshotMax));
   }
-  return absl::Status(status.code(),
-                      absl::StrFormat("fw_cfg: %s", status.message()));
+  return base::WithContext(status, "fw_cfg");
 }
 
 // An item over bytes [offset, offset + size) of an open file; takes the
@@ -107,18 +106,15 @@ absl::StatusOr<std::shared_ptr<Item>> ItemFromOpenFile(
     uint64_t size, PreadFunction pread) {
   uint64_t end;
   if (__builtin_add_overflow(offset, size, &end) || end > file.size) {
-    close(file.fd);
     return absl::InvalidArgumentError(absl::StrFormat(
         "fw_cfg: %s is %d bytes long, too short for bytes [%d, +%d)", path,
         file.size, offset, size));
   }
   if (absl::Status status = CheckItemSize(size); !status.ok()) {
-    close(file.fd);
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: %s", path, status.message()));
+    return base::WithContext(status, path);
   }
   return std::make_shared<FileItem>(
-      file.fd, path, offset, static_cast<uint32_t>(size), std::move(pread));
+      std::move(file.fd), path, offset, static_cast<uint32_t>(size), std::move(pread));
 }
 
 }  // namespace
@@ -128,7 +124,7 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItemWithReader(
     PreadFunction pread) {
   absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
   if (!file.ok()) return OpenFailure(file.status());
-  return ItemFromOpenFile(*file, path, offset, size, std::move(pread));
+  return ItemFromOpenFile(*std::move(file), path, offset, size, std::move(pread));
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItem(const std::string& path,
@@ -140,7 +136,7 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItem(const std::string& path,
 absl::StatusOr<std::shared_ptr<Item>> MakeFileItem(const std::string& path) {
   absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
   if (!file.ok()) return OpenFailure(file.status());
-  return ItemFromOpenFile(*file, path, 0, file->size, ::pread);
+  return ItemFromOpenFile(*std::move(file), path, 0, file->size, ::pread);
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileOrSnapshotItem(
@@ -148,10 +144,10 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileOrSnapshotItem(
   absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
   if (!file.ok()) return OpenFailure(file.status());
   if (file->size > kFileSnapshotMax) {
-    return ItemFromOpenFile(*file, path, 0, file->size, ::pread);
+    return ItemFromOpenFile(*std::move(file), path, 0, file->size, ::pread);
   }
   absl::StatusOr<base::RegularFile> snapshot =
-      base::ReadOpenedRegularFile(path, *file, kFileSnapshotMax);
+      base::ReadOpenedRegularFile(path, *std::move(file), kFileSnapshotMax);
   if (!snapshot.ok()) return OpenFailure(snapshot.status());
   return MakeBytesItem(std::move(snapshot->bytes));
 }

@@ -14,6 +14,7 @@
 #include "vmm/fw_cfg_part.h"
 #include "vmm/layout.h"
 #include "vmm/x86/firmware.h"
+#include "base/status_context.h"
 
 namespace vmm {
 namespace {
@@ -23,14 +24,8 @@ absl::StatusOr<std::shared_ptr<const vm_memory::GuestMemory>> CreateMemory(
   const std::vector<vm_memory::RegionLayout> ram =
       RamLayout(options.layout, options.memory_size);
   if (options.firmware) return CreateMemoryWithFirmware(ram, *options.firmware);
-  absl::StatusOr<std::shared_ptr<const vm_memory::GuestMemory>> memory =
-      vm_memory::GuestMemory::CreateAnonymous(ram);
-  if (!memory.ok()) {
-    return absl::Status(
-        memory.status().code(),
-        absl::StrFormat("guest memory: %s", memory.status().message()));
-  }
-  return memory;
+  return base::WithContext(vm_memory::GuestMemory::CreateAnonymous(ram),
+                           "guest memory");
 }
 
 }  // namespace

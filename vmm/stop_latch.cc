@@ -28,15 +28,10 @@ const char* StopReasonName(StopReason reason) {
 }
 
 absl::StatusOr<std::unique_ptr<StopLatch>> StopLatch::Create() {
-  const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd < 0) {
-    return absl::ResourceExhaustedError(
-        absl::StrFormat("eventfd: %s", std::strerror(errno)));
-  }
-  return std::unique_ptr<StopLatch>(new StopLatch(fd));
+  base::UniqueFd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd.valid()) return absl::ErrnoToStatus(errno, "eventfd");
+  return std::unique_ptr<StopLatch>(new StopLatch(std::move(fd)));
 }
-
-StopLatch::~StopLatch() { close(fd_); }
 
 void StopLatch::Request(StopReason reason, absl::Status error, int signal) {
   {
@@ -48,7 +43,7 @@ void StopLatch::Request(StopReason reason, absl::Status error, int signal) {
   }
   const uint64_t one = 1;
   // Cannot fail short of a counter overflow, which one write cannot cause.
-  (void)!write(fd_, &one, sizeof(one));
+  (void)!write(fd_.get(), &one, sizeof(one));
 }
 
 void StopLatch::Clear() {
@@ -57,7 +52,7 @@ void StopLatch::Clear() {
   error_ = absl::OkStatus();
   signal_ = 0;
   uint64_t count;
-  (void)!read(fd_, &count, sizeof(count));  // Non-blocking: drains it.
+  (void)!read(fd_.get(), &count, sizeof(count));  // Non-blocking: drains it.
 }
 
 std::optional<StopReason> StopLatch::reason() const {

@@ -16,11 +16,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/mutex.h"
+#include "base/unique_fd.h"
 
 namespace vmm {
 
@@ -40,7 +42,6 @@ const char* StopReasonName(StopReason reason);
 class StopLatch {
  public:
   static absl::StatusOr<std::unique_ptr<StopLatch>> Create();
-  ~StopLatch();
   StopLatch(const StopLatch&) = delete;
   StopLatch& operator=(const StopLatch&) = delete;
 
@@ -52,15 +53,15 @@ class StopLatch {
   void Clear();
 
   // Readable once a request was recorded.
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   std::optional<StopReason> reason() const;
   absl::Status error() const;
   int signal() const;
 
  private:
-  explicit StopLatch(int fd) : fd_(fd) {}
+  explicit StopLatch(base::UniqueFd fd) : fd_(std::move(fd)) {}
 
-  const int fd_;
+  const base::UniqueFd fd_;
   mutable base::Mutex mu_;
   std::optional<StopReason> reason_ ABSL_GUARDED_BY(mu_);
   absl::Status error_ ABSL_GUARDED_BY(mu_);

@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "fw_cfg/file_item.h"
 #include "fw_cfg/item.h"
+#include "base/status_context.h"
+#include "base/status_macros.h"
 
 namespace fw_cfg {
 
@@ -17,11 +19,8 @@ absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config) {
             : MakeStringItem(user.value);
     absl::Status status =
         item.ok() ? device.AddFile(user.name, *std::move(item)) : item.status();
-    if (!status.ok()) {
-      return absl::Status(
-          status.code(),
-          absl::StrFormat("fw_cfg item %s: %s", user.name, status.message()));
-    }
+    RETURN_IF_ERROR(base::WithContext(
+        status, absl::StrFormat("fw_cfg item %s", user.name)));
   }
   return absl::OkStatus();
 }

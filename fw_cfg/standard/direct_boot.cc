@@ -9,36 +9,27 @@
 #include "fw_cfg/file_item.h"
 #include "fw_cfg/item.h"
 #include "fw_cfg/keys.h"
+#include "base/status_context.h"
 
 namespace fw_cfg {
-namespace {
-
-absl::Status WithContext(const absl::Status& status, const std::string& what) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrFormat("%s: %s", what, status.message()));
-}
-
-}  // namespace
-
 absl::Status AddX86DirectBoot(FwCfg& device,
                               const X86DirectBootRequest& request) {
   absl::StatusOr<base::RegularFile> kernel =
       base::ReadRegularFile(request.kernel_path, kX86DirectBootHeadSize);
-  RETURN_IF_ERROR(WithContext(kernel.status(), "kernel"));
+  RETURN_IF_ERROR(base::WithContext(kernel.status(), "kernel"));
 
   std::optional<uint64_t> initrd_size;
   if (request.initrd_path) {
     absl::StatusOr<base::RegularFile> initrd =
         base::ReadRegularFile(*request.initrd_path, 0);
-    RETURN_IF_ERROR(WithContext(initrd.status(), "initramfs"));
+    RETURN_IF_ERROR(base::WithContext(initrd.status(), "initramfs"));
     initrd_size = initrd->size;
   }
 
   absl::StatusOr<X86DirectBoot> plan = PlanX86DirectBoot(
       kernel->bytes, kernel->size, request.cmdline, initrd_size,
       request.ram_below_4g, request.acpi_data_size);
-  RETURN_IF_ERROR(WithContext(plan.status(), request.kernel_path));
+  RETURN_IF_ERROR(base::WithContext(plan.status(), request.kernel_path));
 
   if (request.publish_kernel) {
     RETURN_IF_ERROR(device.SetItem(kSetupAddr, MakeLe32Item(plan->setup_addr)));
@@ -52,7 +43,7 @@ absl::Status AddX86DirectBoot(FwCfg& device,
         device.SetItem(kKernelSize, MakeLe32Item(plan->kernel_size)));
     absl::StatusOr<std::shared_ptr<Item>> body = MakeFileRangeItem(
         request.kernel_path, plan->kernel_file_offset, plan->kernel_size);
-    RETURN_IF_ERROR(WithContext(body.status(), "kernel"));
+    RETURN_IF_ERROR(base::WithContext(body.status(), "kernel"));
     RETURN_IF_ERROR(device.SetItem(kKernelData, *std::move(body)));
   }
   if (request.publish_initrd && plan->has_initrd) {
@@ -62,7 +53,7 @@ absl::Status AddX86DirectBoot(FwCfg& device,
         device.SetItem(kInitrdSize, MakeLe32Item(plan->initrd_size)));
     absl::StatusOr<std::shared_ptr<Item>> data =
         MakeFileRangeItem(*request.initrd_path, 0, plan->initrd_size);
-    RETURN_IF_ERROR(WithContext(data.status(), "initramfs"));
+    RETURN_IF_ERROR(base::WithContext(data.status(), "initramfs"));
     RETURN_IF_ERROR(device.SetItem(kInitrdData, *std::move(data)));
   }
   if (request.publish_cmdline) {

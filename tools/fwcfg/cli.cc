@@ -22,6 +22,7 @@
 #include "tools/fwcfg/qtest_reader.h"
 #include "tools/fwcfg/reader.h"
 #include "tools/fwcfg/sysfs_reader.h"
+#include "base/status_context.h"
 
 namespace fwcfg {
 namespace {
@@ -433,8 +434,7 @@ int Dump(FwCfgReader& reader, const CliOptions& options, std::FILE* out,
   if (!status.ok()) {
     return Report(
         err,
-        absl::Status(status.code(), absl::StrFormat("%s: %s", item->label,
-                                                    View(status.message()))),
+        base::WithContext(status, item->label),
         kExitFailure);
   }
   return kExitOk;
@@ -486,8 +486,7 @@ int Verify(FwCfgReader& reader, const CliOptions& options, std::FILE* out,
   if (!status.ok() && !difference) {
     return Report(
         err,
-        absl::Status(status.code(), absl::StrFormat("%s: %s", item->label,
-                                                    View(status.message()))),
+        base::WithContext(status, item->label),
         kExitFailure);
   }
   // The host file's size: what was compared plus whatever is left.

@@ -22,9 +22,13 @@ namespace {
 // No reply we ask for is longer than this (`read` of 64 KiB is 128 KiB).
 constexpr size_t kMaxReplyLength = 16 << 20;
 
+// A peer that went away is Unavailable, as at end of stream; any other
+// failure maps its errno as absl does.
 absl::Status Errno(std::string_view what, int error) {
-  return absl::UnavailableError(
-      absl::StrFormat("%s: %s", what, std::strerror(error)));
+  if (error == EPIPE || error == ECONNRESET) {
+    return absl::UnavailableError("qtest: the server closed the connection");
+  }
+  return absl::ErrnoToStatus(error, absl::string_view(what.data(), what.size()));
 }
 
 absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
@@ -117,12 +121,13 @@ absl::StatusOr<uint64_t> ParseReplyValue(std::string_view value) {
 absl::StatusOr<std::unique_ptr<QtestClient>> QtestClient::Connect(
     const std::string& path, int timeout_ms) {
   ASSIGN_OR_RETURN(const sockaddr_un address, UnixAddress(path));
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Errno("qtest: socket", errno);
+  base::UniqueFd fd(
+      socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return Errno("qtest: socket", errno);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
-    if (connect(fd, reinterpret_cast<const sockaddr*>(&address),
+    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
                 sizeof(address)) == 0) {
       break;
     }
@@ -132,35 +137,29 @@ absl::StatusOr<std::unique_ptr<QtestClient>> QtestClient::Connect(
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
-    const int error = errno;
-    absl::Status status =
-        Errno(absl::StrFormat("qtest: connect to %s", path), error);
-    close(fd);
-    return status;
+    return Errno(absl::StrFormat("qtest: connect to %s", path), errno);
   }
-  return FromFd(fd, timeout_ms);
+  return FromFd(std::move(fd), timeout_ms);
 }
 
-std::unique_ptr<QtestClient> QtestClient::FromFd(int fd, int timeout_ms) {
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  return std::unique_ptr<QtestClient>(new QtestClient(fd, timeout_ms));
-}
-
-QtestClient::~QtestClient() {
-  if (fd_ >= 0) close(fd_);
+std::unique_ptr<QtestClient> QtestClient::FromFd(base::UniqueFd fd,
+                                                 int timeout_ms) {
+  const int flags = fcntl(fd.get(), F_GETFL);
+  if (flags >= 0) fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+  return std::unique_ptr<QtestClient>(
+      new QtestClient(std::move(fd), timeout_ms));
 }
 
 absl::Status QtestClient::SendAll(std::string_view text) {
   while (!text.empty()) {
-    const ssize_t n = send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
+    const ssize_t n = send(fd_.get(), text.data(), text.size(), MSG_NOSIGNAL);
     if (n > 0) {
       text.remove_prefix(static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd waiting{.fd = fd_, .events = POLLOUT, .revents = 0};
+      pollfd waiting{.fd = fd_.get(), .events = POLLOUT, .revents = 0};
       const int ready = poll(&waiting, 1, timeout_ms_);
       if (ready < 0 && errno != EINTR) return Errno("qtest: poll", errno);
       if (ready == 0) {
@@ -189,7 +188,7 @@ absl::StatusOr<std::string> QtestClient::ReadLine() {
       return absl::DataLossError(absl::StrFormat(
           "qtest: reply line longer than %d bytes", kMaxReplyLength));
     }
-    pollfd waiting{.fd = fd_, .events = POLLIN, .revents = 0};
+    pollfd waiting{.fd = fd_.get(), .events = POLLIN, .revents = 0};
     const int ready = poll(&waiting, 1, timeout_ms_);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -200,7 +199,7 @@ absl::StatusOr<std::string> QtestClient::ReadLine() {
           absl::StrFormat("qtest: no reply within %d ms", timeout_ms_));
     }
     char chunk[65536];
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    const ssize_t n = recv(fd_.get(), chunk, sizeof(chunk), 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       return Errno("qtest: recv", errno);
@@ -220,7 +219,7 @@ absl::StatusOr<std::string> QtestClient::Command(std::string_view command) {
 
 absl::StatusOr<std::vector<std::string>> QtestClient::Transact(
     absl::Span<const std::string> commands) {
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     return absl::FailedPreconditionError(
         "qtest: the connection was dropped after an earlier error");
   }
@@ -249,8 +248,7 @@ absl::StatusOr<std::vector<std::string>> QtestClient::Transact(
   }
   if (!stream.ok()) {
     // Replies are unaccounted for: refuse to pair later commands with them.
-    close(fd_);
-    fd_ = -1;
+    fd_.reset();
     return stream;
   }
   if (!first_error.ok()) return first_error;
@@ -338,43 +336,35 @@ std::string WriteCommand(uint64_t address, absl::Span<const uint8_t> data) {
 absl::StatusOr<std::unique_ptr<QtestListener>> QtestListener::Create(
     const std::string& path) {
   ASSIGN_OR_RETURN(const sockaddr_un address, UnixAddress(path));
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Errno("qtest: socket", errno);
+  base::UniqueFd fd(
+      socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return Errno("qtest: socket", errno);
   // bind() fails with EADDRINUSE if PATH exists: never remove a file we did
   // not create.
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    const int error = errno;
-    absl::Status status = Errno(absl::StrFormat("qtest: bind %s", path), error);
-    close(fd);
-    return status;
+  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address),
+           sizeof(address)) != 0) {
+    return Errno(absl::StrFormat("qtest: bind %s", path), errno);
   }
-  if (listen(fd, 1) != 0) {
-    const int error = errno;
-    absl::Status status =
-        Errno(absl::StrFormat("qtest: listen on %s", path), error);
-    close(fd);
+  if (listen(fd.get(), 1) != 0) {
+    absl::Status status = Errno(absl::StrFormat("qtest: listen on %s", path), errno);
     unlink(path.c_str());
     return status;
   }
-  return std::unique_ptr<QtestListener>(new QtestListener(fd, path));
+  return std::unique_ptr<QtestListener>(
+      new QtestListener(std::move(fd), path));
 }
 
-QtestListener::~QtestListener() {
-  close(fd_);
-  unlink(path_.c_str());
-}
+QtestListener::~QtestListener() { unlink(path_.c_str()); }
 
 absl::StatusOr<std::unique_ptr<QtestClient>> QtestListener::Accept(
     int timeout_ms) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
-    const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client >= 0) return QtestClient::FromFd(client, timeout_ms);
+    base::UniqueFd client(accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (client.valid()) return QtestClient::FromFd(std::move(client), timeout_ms);
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      const int error = errno;
-      return Errno(absl::StrFormat("qtest: accept on %s", path_), error);
+      return Errno(absl::StrFormat("qtest: accept on %s", path_), errno);
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -382,7 +372,7 @@ absl::StatusOr<std::unique_ptr<QtestClient>> QtestListener::Accept(
       return absl::DeadlineExceededError(absl::StrFormat(
           "qtest: nothing connected to %s within %d ms", path_, timeout_ms));
     }
-    pollfd waiting{.fd = fd_, .events = POLLIN, .revents = 0};
+    pollfd waiting{.fd = fd_.get(), .events = POLLIN, .revents = 0};
     if (poll(&waiting, 1, static_cast<int>(left.count())) < 0 &&
         errno != EINTR) {
       return Errno("qtest: poll", errno);

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/unique_fd.h"
 
 namespace fwcfg {
 
@@ -35,12 +36,11 @@ class QtestClient {
   // `vmm --qtest unix:PATH,server`, QEMU's `-qtest unix:PATH,server=on`).
   static absl::StatusOr<std::unique_ptr<QtestClient>> Connect(
       const std::string& path, int timeout_ms);
-  // Takes ownership of a connected stream socket.
-  static std::unique_ptr<QtestClient> FromFd(int fd, int timeout_ms);
+  // Over a connected stream socket.
+  static std::unique_ptr<QtestClient> FromFd(base::UniqueFd fd, int timeout_ms);
 
   QtestClient(const QtestClient&) = delete;
   QtestClient& operator=(const QtestClient&) = delete;
-  ~QtestClient();
 
   // Sends one command (no newline) and returns what follows "OK" in the
   // reply, without the separating space ("" for a plain `OK`).
@@ -67,12 +67,13 @@ class QtestClient {
   int timeout_ms() const { return timeout_ms_; }
 
  private:
-  QtestClient(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  QtestClient(base::UniqueFd fd, int timeout_ms)
+      : fd_(std::move(fd)), timeout_ms_(timeout_ms) {}
 
   absl::Status SendAll(std::string_view text);
   absl::StatusOr<std::string> ReadLine();
 
-  int fd_;
+  base::UniqueFd fd_;  // invalid once dropped after a stream error
   int timeout_ms_;
   std::string buffer_;  // received bytes not yet returned as lines
 };
@@ -95,8 +96,9 @@ class QtestListener {
   const std::string& path() const { return path_; }
 
  private:
-  QtestListener(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  int fd_;
+  QtestListener(base::UniqueFd fd, std::string path)
+      : fd_(std::move(fd)), path_(std::move(path)) {}
+  base::UniqueFd fd_;
   std::string path_;
 };
 

@@ -12,31 +12,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "base/unique_fd.h"
 
 namespace fwcfg {
 namespace {
 
 absl::Status ErrnoStatus(const std::string& what, int error) {
-  const std::string message =
-      absl::StrFormat("%s: %s", what, std::strerror(error));
-  if (error == ENOENT) return absl::NotFoundError(message);
-  return absl::UnavailableError(message);
+  return absl::ErrnoToStatus(error, what);
 }
-
-// Closes a descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads up to `limit` bytes; fewer only at end of file.
 absl::StatusOr<std::string> ReadUpTo(int fd, const std::string& path,
@@ -56,8 +39,8 @@ absl::StatusOr<std::string> ReadUpTo(int fd, const std::string& path,
 
 // A small text attribute (name, size, key, rev), without its final newline.
 absl::StatusOr<std::string> ReadAttribute(const std::string& path) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus(path, errno);
+  base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(path, errno);
   constexpr size_t kMax = 4096;
   ASSIGN_OR_RETURN(std::string text, ReadUpTo(fd.get(), path, kMax + 1));
   if (text.size() > kMax) {
@@ -156,8 +139,8 @@ absl::StatusOr<std::vector<FileEntry>> SysfsReader::ListFiles() {
 absl::Status SysfsReader::ReadItem(uint16_t key, uint64_t size,
                                    const ByteSink& sink) {
   const std::string path = absl::StrFormat("%s/by_key/%d/raw", dir_, key);
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
+  base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
     const int error = errno;
     if (error == ENOENT) {
       return absl::NotFoundError(absl::StrFormat(

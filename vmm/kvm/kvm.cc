@@ -80,49 +80,39 @@ absl::Status IoctlError(const char* call) {
 
 absl::StatusOr<Kvm> Kvm::Open(const char* path) {
   // No O_CREAT: a probe must never leave a file where the device belongs.
-  const int fd = open(path, O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
+  base::UniqueFd fd(open(path, O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) {
     return absl::UnavailableError(
         absl::StrFormat("cannot open %s: %s", path, std::strerror(errno)));
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
-    close(fd);
+  if (fstat(fd.get(), &st) != 0 || !S_ISCHR(st.st_mode)) {
     return absl::UnavailableError(absl::StrFormat(
         "%s is not a character device (a file left there by a faulty probe? "
         "remove it)",
         path));
   }
-  const int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+  const int version = ioctl(fd.get(), KVM_GET_API_VERSION, 0);
   if (version != KVM_API_VERSION) {
-    close(fd);
     return absl::UnavailableError(absl::StrFormat(
         "%s speaks KVM API %d, not %d", path, version, KVM_API_VERSION));
   }
-  const int mmap_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-  if (mmap_size <= 0) {
-    absl::Status status = IoctlError("KVM_GET_VCPU_MMAP_SIZE");
-    close(fd);
-    return status;
-  }
-  return Kvm(fd, mmap_size);
-}
-
-Kvm::~Kvm() {
-  if (fd_ >= 0) close(fd_);
+  const int mmap_size = ioctl(fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (mmap_size <= 0) return IoctlError("KVM_GET_VCPU_MMAP_SIZE");
+  return Kvm(std::move(fd), mmap_size);
 }
 
 absl::StatusOr<std::unique_ptr<KvmVm>> Kvm::CreateVm() const {
-  const int vm = ioctl(fd_, KVM_CREATE_VM, 0);
-  if (vm < 0) return IoctlError("KVM_CREATE_VM");
-  return std::unique_ptr<KvmVm>(new KvmVm(vm, vcpu_mmap_size_));
+  base::UniqueFd vm(ioctl(fd_.get(), KVM_CREATE_VM, 0));
+  if (!vm.valid()) return IoctlError("KVM_CREATE_VM");
+  return std::unique_ptr<KvmVm>(new KvmVm(std::move(vm), vcpu_mmap_size_));
 }
 
 absl::StatusOr<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
   constexpr size_t kMaxEntries = 256;
   std::vector<kvm_cpuid_entry2> entries(kMaxEntries);
   std::vector<uint8_t> buffer = ListBuffer(entries.data(), entries.size());
-  if (ioctl(fd_, kGetSupportedCpuid, buffer.data()) < 0) {
+  if (ioctl(fd_.get(), kGetSupportedCpuid, buffer.data()) < 0) {
     return IoctlError("KVM_GET_SUPPORTED_CPUID");
   }
   ListHeader header;
@@ -134,10 +124,8 @@ absl::StatusOr<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
 }
 
 bool Kvm::HasCapability(unsigned long capability) const {
-  return ioctl(fd_, KVM_CHECK_EXTENSION, capability) > 0;
+  return ioctl(fd_.get(), KVM_CHECK_EXTENSION, capability) > 0;
 }
-
-KvmVm::~KvmVm() { close(fd_); }
 
 absl::Status KvmVm::MapMemory(const vm_memory::GuestMemory& memory) {
   uint32_t slot = 0;
@@ -149,7 +137,7 @@ absl::Status KvmVm::MapMemory(const vm_memory::GuestMemory& memory) {
     kvm_region.memory_size = region->size();
     kvm_region.userspace_addr =
         reinterpret_cast<uint64_t>(region->host_address());
-    if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &kvm_region) < 0) {
+    if (ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &kvm_region) < 0) {
       return IoctlError("KVM_SET_USER_MEMORY_REGION");
     }
   }
@@ -161,20 +149,20 @@ absl::Status KvmVm::CreateX86Irqchip() {
   // (kvm_arch_init): clear of guest RAM and of a firmware image of up to
   // 16 MiB ending at 4 GiB, which KVM requires.
   uint64_t identity_map = 0xfeffc000;
-  if (ioctl(fd_, KVM_SET_TSS_ADDR, identity_map + 0x1000) < 0)
+  if (ioctl(fd_.get(), KVM_SET_TSS_ADDR, identity_map + 0x1000) < 0)
     return IoctlError("KVM_SET_TSS_ADDR");
-  if (ioctl(fd_, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0) {
+  if (ioctl(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0) {
     return IoctlError("KVM_SET_IDENTITY_MAP_ADDR");
   }
-  if (ioctl(fd_, KVM_CREATE_IRQCHIP, 0) < 0)
+  if (ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0)
     return IoctlError("KVM_CREATE_IRQCHIP");
   const std::vector<kvm_irq_routing_entry> routes = PcIrqRouting();
   std::vector<uint8_t> routing = ListBuffer(routes.data(), routes.size());
-  if (ioctl(fd_, kSetGsiRouting, routing.data()) < 0)
+  if (ioctl(fd_.get(), kSetGsiRouting, routing.data()) < 0)
     return IoctlError("KVM_SET_GSI_ROUTING");
   kvm_pit_config pit{};
   pit.flags = KVM_PIT_SPEAKER_DUMMY;
-  if (ioctl(fd_, KVM_CREATE_PIT2, &pit) < 0)
+  if (ioctl(fd_.get(), KVM_CREATE_PIT2, &pit) < 0)
     return IoctlError("KVM_CREATE_PIT2");
   return absl::OkStatus();
 }
@@ -183,67 +171,60 @@ absl::Status KvmVm::SetIrqLine(uint32_t irq, bool level) const {
   kvm_irq_level line{};
   line.irq = irq;
   line.level = level ? 1 : 0;
-  if (ioctl(fd_, KVM_IRQ_LINE, &line) < 0) return IoctlError("KVM_IRQ_LINE");
+  if (ioctl(fd_.get(), KVM_IRQ_LINE, &line) < 0) return IoctlError("KVM_IRQ_LINE");
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<KvmVcpu>> KvmVm::CreateVcpu(uint32_t id) const {
-  const int fd = ioctl(fd_, KVM_CREATE_VCPU, id);
-  if (fd < 0) return IoctlError("KVM_CREATE_VCPU");
-  void* run =
-      mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (run == MAP_FAILED) {
-    absl::Status status = IoctlError("mmap of kvm_run");
-    close(fd);
-    return status;
-  }
-  return std::unique_ptr<KvmVcpu>(
-      new KvmVcpu(fd, static_cast<kvm_run*>(run), vcpu_mmap_size_, id));
+  base::UniqueFd fd(ioctl(fd_.get(), KVM_CREATE_VCPU, id));
+  if (!fd.valid()) return IoctlError("KVM_CREATE_VCPU");
+  void* run = mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd.get(), 0);
+  if (run == MAP_FAILED) return IoctlError("mmap of kvm_run");
+  return std::unique_ptr<KvmVcpu>(new KvmVcpu(
+      std::move(fd), static_cast<kvm_run*>(run), vcpu_mmap_size_, id));
 }
 
-KvmVcpu::~KvmVcpu() {
-  munmap(run_, run_size_);
-  close(fd_);
-}
+KvmVcpu::~KvmVcpu() { munmap(run_, run_size_); }
 
 absl::StatusOr<kvm_regs> KvmVcpu::GetRegs() const {
   kvm_regs regs{};
-  if (ioctl(fd_, KVM_GET_REGS, &regs) < 0) return IoctlError("KVM_GET_REGS");
+  if (ioctl(fd_.get(), KVM_GET_REGS, &regs) < 0) return IoctlError("KVM_GET_REGS");
   return regs;
 }
 
 absl::Status KvmVcpu::SetRegs(const kvm_regs& regs) const {
-  if (ioctl(fd_, KVM_SET_REGS, &regs) < 0) return IoctlError("KVM_SET_REGS");
+  if (ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0) return IoctlError("KVM_SET_REGS");
   return absl::OkStatus();
 }
 
 absl::StatusOr<kvm_sregs> KvmVcpu::GetSregs() const {
   kvm_sregs sregs{};
-  if (ioctl(fd_, KVM_GET_SREGS, &sregs) < 0) return IoctlError("KVM_GET_SREGS");
+  if (ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0) return IoctlError("KVM_GET_SREGS");
   return sregs;
 }
 
 absl::Status KvmVcpu::SetSregs(const kvm_sregs& sregs) const {
-  if (ioctl(fd_, KVM_SET_SREGS, &sregs) < 0) return IoctlError("KVM_SET_SREGS");
+  if (ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0) return IoctlError("KVM_SET_SREGS");
   return absl::OkStatus();
 }
 
 absl::Status KvmVcpu::SetCpuid(
     const std::vector<kvm_cpuid_entry2>& entries) const {
   std::vector<uint8_t> buffer = ListBuffer(entries.data(), entries.size());
-  if (ioctl(fd_, kSetCpuid2, buffer.data()) < 0)
+  if (ioctl(fd_.get(), kSetCpuid2, buffer.data()) < 0)
     return IoctlError("KVM_SET_CPUID2");
   return absl::OkStatus();
 }
 
 absl::Status KvmVcpu::SetFpu(const kvm_fpu& fpu) const {
-  if (ioctl(fd_, KVM_SET_FPU, &fpu) < 0) return IoctlError("KVM_SET_FPU");
+  if (ioctl(fd_.get(), KVM_SET_FPU, &fpu) < 0) return IoctlError("KVM_SET_FPU");
   return absl::OkStatus();
 }
 
 absl::Status KvmVcpu::SetMsrs(const std::vector<kvm_msr_entry>& msrs) const {
   std::vector<uint8_t> buffer = ListBuffer(msrs.data(), msrs.size());
-  const int set = ioctl(fd_, kSetMsrs, buffer.data());
+  const int set = ioctl(fd_.get(), kSetMsrs, buffer.data());
   if (set < 0) return IoctlError("KVM_SET_MSRS");
   if (static_cast<size_t>(set) != msrs.size()) {
     return absl::InternalError(
@@ -253,7 +234,7 @@ absl::Status KvmVcpu::SetMsrs(const std::vector<kvm_msr_entry>& msrs) const {
 }
 
 absl::Status KvmVcpu::Run() {
-  if (ioctl(fd_, KVM_RUN, 0) < 0) {
+  if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
     if (errno == EINTR || errno == EAGAIN) {
       run_->exit_reason = KVM_EXIT_INTR;
       return absl::OkStatus();

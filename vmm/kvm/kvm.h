@@ -13,10 +13,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/unique_fd.h"
 #include "vm-memory/guest_memory.h"
 
 namespace vmm {
@@ -30,12 +32,8 @@ class Kvm {
   // Fails with Unavailable, naming the path and errno, when KVM cannot be
   // opened (absent module, no permission, nested virtualization off).
   static absl::StatusOr<Kvm> Open(const char* path = "/dev/kvm");
-  Kvm(Kvm&& other) noexcept
-      : fd_(other.fd_), vcpu_mmap_size_(other.vcpu_mmap_size_) {
-    other.fd_ = -1;
-  }
+  Kvm(Kvm&& other) noexcept = default;
   Kvm& operator=(Kvm&&) = delete;
-  ~Kvm();
 
   absl::StatusOr<std::unique_ptr<KvmVm>> CreateVm() const;
   // KVM_GET_SUPPORTED_CPUID: what the guest may be shown.
@@ -45,15 +43,14 @@ class Kvm {
   int vcpu_mmap_size() const { return vcpu_mmap_size_; }
 
  private:
-  explicit Kvm(int fd, int vcpu_mmap_size)
-      : fd_(fd), vcpu_mmap_size_(vcpu_mmap_size) {}
-  int fd_;
+  Kvm(base::UniqueFd fd, int vcpu_mmap_size)
+      : fd_(std::move(fd)), vcpu_mmap_size_(vcpu_mmap_size) {}
+  base::UniqueFd fd_;
   int vcpu_mmap_size_ = 0;
 };
 
 class KvmVm {
  public:
-  ~KvmVm();
   KvmVm(const KvmVm&) = delete;
   KvmVm& operator=(const KvmVm&) = delete;
 
@@ -69,9 +66,9 @@ class KvmVm {
 
  private:
   friend class Kvm;
-  KvmVm(int fd, int vcpu_mmap_size)
-      : fd_(fd), vcpu_mmap_size_(vcpu_mmap_size) {}
-  const int fd_;
+  KvmVm(base::UniqueFd fd, int vcpu_mmap_size)
+      : fd_(std::move(fd)), vcpu_mmap_size_(vcpu_mmap_size) {}
+  const base::UniqueFd fd_;
   const int vcpu_mmap_size_;
 };
 
@@ -98,9 +95,9 @@ class KvmVcpu {
 
  private:
   friend class KvmVm;
-  KvmVcpu(int fd, kvm_run* run, int run_size, uint32_t id)
-      : fd_(fd), run_(run), run_size_(run_size), id_(id) {}
-  const int fd_;
+  KvmVcpu(base::UniqueFd fd, kvm_run* run, int run_size, uint32_t id)
+      : fd_(std::move(fd)), run_(run), run_size_(run_size), id_(id) {}
+  const base::UniqueFd fd_;
   kvm_run* const run_;
   const int run_size_;
   const uint32_t id_;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 
@@ -15,8 +16,7 @@ namespace vmm {
 namespace {
 
 absl::Status Errno(std::string_view what) {
-  return absl::UnavailableError(
-      absl::StrFormat("%s: %s", what, std::strerror(errno)));
+  return absl::ErrnoToStatus(errno, absl::string_view(what.data(), what.size()));
 }
 
 // The listening socket's file, removed when SIGINT or SIGTERM ends the
@@ -32,7 +32,7 @@ void RemoveSocketAndDie(int signal_number) {
   raise(signal_number);
 }
 
-absl::StatusOr<int> UnixSocket(const std::string& path, bool server) {
+absl::StatusOr<base::UniqueFd> UnixSocket(const std::string& path, bool server) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(address.sun_path)) {
@@ -40,15 +40,12 @@ absl::StatusOr<int> UnixSocket(const std::string& path, bool server) {
         absl::StrFormat("qtest: bad unix socket path '%s'", path));
   }
   std::memcpy(address.sun_path, path.data(), path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Errno("qtest: socket");
+  base::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Errno("qtest: socket");
   auto* raw = reinterpret_cast<sockaddr*>(&address);
   if (!server) {
-    if (connect(fd, raw, sizeof(address)) != 0) {
-      absl::Status status =
-          Errno(absl::StrFormat("qtest: connect to %s", path));
-      close(fd);
-      return status;
+    if (connect(fd.get(), raw, sizeof(address)) != 0) {
+      return Errno(absl::StrFormat("qtest: connect to %s", path));
     }
     return fd;
   }
@@ -58,15 +55,12 @@ absl::StatusOr<int> UnixSocket(const std::string& path, bool server) {
   stop.sa_handler = RemoveSocketAndDie;
   sigaction(SIGINT, &stop, nullptr);
   sigaction(SIGTERM, &stop, nullptr);
-  if (bind(fd, raw, sizeof(address)) != 0 || listen(fd, 1) != 0) {
-    absl::Status status = Errno(absl::StrFormat("qtest: listen on %s", path));
-    close(fd);
-    return status;
+  if (bind(fd.get(), raw, sizeof(address)) != 0 || listen(fd.get(), 1) != 0) {
+    return Errno(absl::StrFormat("qtest: listen on %s", path));
   }
-  const int client = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-  close(fd);
-  if (client < 0) return Errno("qtest: accept");
-  return client;
+  base::UniqueFd client(accept4(fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!client.valid()) return Errno("qtest: accept");
+  return client;  // The listening socket closes here: one client only.
 }
 
 bool WriteAll(int fd, const std::string& text) {
@@ -83,7 +77,7 @@ bool WriteAll(int fd, const std::string& text) {
 }  // namespace
 
 absl::StatusOr<QtestEndpoint> QtestEndpoint::Open(std::string_view spec) {
-  if (spec == "stdio") return QtestEndpoint(STDIN_FILENO, STDOUT_FILENO);
+  if (spec == "stdio") return QtestEndpoint(base::UniqueFd(), "");
   if (spec.substr(0, 5) == "unix:") {
     std::string path(spec.substr(5));
     bool server = false;
@@ -96,9 +90,9 @@ absl::StatusOr<QtestEndpoint> QtestEndpoint::Open(std::string_view spec) {
       server = true;
       path.resize(comma);
     }
-    absl::StatusOr<int> fd = UnixSocket(path, server);
+    absl::StatusOr<base::UniqueFd> fd = UnixSocket(path, server);
     if (!fd.ok()) return fd.status();
-    return QtestEndpoint(*fd, *fd, server ? path : "");
+    return QtestEndpoint(*std::move(fd), server ? path : "");
   }
   return absl::InvalidArgumentError(
       absl::StrFormat("qtest: unknown endpoint '%s' (use stdio, unix:PATH or "
@@ -107,18 +101,12 @@ absl::StatusOr<QtestEndpoint> QtestEndpoint::Open(std::string_view spec) {
 }
 
 QtestEndpoint::QtestEndpoint(QtestEndpoint&& other) noexcept
-    : in_(other.in_),
-      out_(other.out_),
-      socket_path_(std::move(other.socket_path_)) {
-  other.in_ = other.out_ = -1;
-  other.socket_path_.clear();
-}
+    : socket_(std::move(other.socket_)),
+      socket_path_(std::exchange(other.socket_path_, std::string())) {}
 
 QtestEndpoint::~QtestEndpoint() {
   // As QEMU does, leave no stale socket file behind.
   if (!socket_path_.empty()) unlink(socket_path_.c_str());
-  if (in_ > STDERR_FILENO) close(in_);
-  if (out_ > STDERR_FILENO && out_ != in_) close(out_);
 }
 
 absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd) {

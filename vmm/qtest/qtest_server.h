@@ -13,12 +13,16 @@
 #ifndef VMM_QTEST_QTEST_SERVER_H_
 #define VMM_QTEST_QTEST_SERVER_H_
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/unique_fd.h"
 #include "vmm/qtest/qtest_session.h"
 
 namespace vmm {
@@ -26,7 +30,7 @@ namespace vmm {
 inline constexpr size_t kMaxLineLength = 2 * QtestSession::kMaxTransfer + 4096;
 
 // An open qtest stream: read commands from `in`, write replies to `out`.
-// Owns the descriptors unless they are stdin/stdout.
+// Owns the socket of a unix: endpoint; stdio is the process's own.
 class QtestEndpoint {
  public:
   static absl::StatusOr<QtestEndpoint> Open(std::string_view spec);
@@ -34,14 +38,13 @@ class QtestEndpoint {
   QtestEndpoint& operator=(QtestEndpoint&&) = delete;
   ~QtestEndpoint();
 
-  int in() const { return in_; }
-  int out() const { return out_; }
+  int in() const { return socket_.valid() ? socket_.get() : STDIN_FILENO; }
+  int out() const { return socket_.valid() ? socket_.get() : STDOUT_FILENO; }
 
  private:
-  QtestEndpoint(int in, int out, std::string socket_path = "")
-      : in_(in), out_(out), socket_path_(std::move(socket_path)) {}
-  int in_;
-  int out_;
+  QtestEndpoint(base::UniqueFd socket, std::string socket_path)
+      : socket_(std::move(socket)), socket_path_(std::move(socket_path)) {}
+  base::UniqueFd socket_;    // the connection; stdio when invalid
   std::string socket_path_;  // a listening socket's file, removed at the end
 };
 

@@ -11,7 +11,9 @@
 
 #include "absl/strings/str_format.h"
 #include "base/regular_file.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
+#include "base/unique_fd.h"
 
 namespace vmm {
 namespace {
@@ -23,30 +25,20 @@ constexpr uint64_t kOneMiB = 1 << 20;
 constexpr uint64_t kFourGiB = uint64_t{1} << 32;
 
 // A sealed memfd holding `bytes`.
-absl::StatusOr<int> SealedCopy(const std::vector<uint8_t>& bytes) {
-  const int fd = memfd_create("firmware", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
-    return absl::InternalError(
-        absl::StrFormat("memfd_create: %s", std::strerror(errno)));
-  }
+absl::StatusOr<base::UniqueFd> SealedCopy(const std::vector<uint8_t>& bytes) {
+  base::UniqueFd fd(memfd_create("firmware", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd.valid()) return absl::ErrnoToStatus(errno, "memfd_create");
   size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    const ssize_t n = write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int error = errno;
-      close(fd);
-      return absl::InternalError(absl::StrFormat(
-          "writing the firmware copy: %s", std::strerror(error)));
-    }
+    if (n < 0) return absl::ErrnoToStatus(errno, "writing the firmware copy");
+    if (n == 0) return absl::InternalError("writing the firmware copy: no progress");
     done += static_cast<size_t>(n);
   }
-  if (fcntl(fd, F_ADD_SEALS,
+  if (fcntl(fd.get(), F_ADD_SEALS,
             F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-    const int error = errno;
-    close(fd);
-    return absl::InternalError(
-        absl::StrFormat("sealing the firmware copy: %s", std::strerror(error)));
+    return absl::ErrnoToStatus(errno, "sealing the firmware copy");
   }
   return fd;
 }
@@ -59,11 +51,7 @@ CreateMemoryWithFirmware(absl::Span<const vm_memory::RegionLayout> ram,
   // Reads no more than an image may hold, whatever the file's size.
   absl::StatusOr<base::RegularFile> file =
       base::ReadRegularFile(path, kMaxFirmwareSize);
-  if (!file.ok()) {
-    return absl::Status(
-        file.status().code(),
-        absl::StrFormat("--firmware: %s", file.status().message()));
-  }
+  if (!file.ok()) return base::WithContext(file.status(), "--firmware");
   const uint64_t size = file->size;
   if (size == 0 || size % kFirmwareGranule != 0 || size > kMaxFirmwareSize) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -92,15 +80,15 @@ CreateMemoryWithFirmware(absl::Span<const vm_memory::RegionLayout> ram,
     RETURN_IF_ERROR(add_ram(ram[i].start.raw(), ram[i].size));
   }
 
-  ASSIGN_OR_RETURN(const int fd, SealedCopy(file->bytes));
+  // Each mapping holds its own reference to the copy; `fd` closes on return.
+  ASSIGN_OR_RETURN(const base::UniqueFd fd, SealedCopy(file->bytes));
   absl::StatusOr<std::unique_ptr<MemoryRegion>> high =
-      MemoryRegion::CreateFromFile(GuestAddress(kFourGiB - size), size, fd, 0,
+      MemoryRegion::CreateFromFile(GuestAddress(kFourGiB - size), size, fd.get(), 0,
                                    vm_memory::RegionAccess::kReadOnly);
   absl::StatusOr<std::unique_ptr<MemoryRegion>> isa =
       MemoryRegion::CreateFromFile(GuestAddress(kOneMiB - isa_size), isa_size,
-                                   fd, size - isa_size,
+                                   fd.get(), size - isa_size,
                                    vm_memory::RegionAccess::kReadOnly);
-  close(fd);  // Each mapping holds its own reference.
   if (!high.ok()) return high.status();
   if (!isa.ok()) return isa.status();
   regions.push_back(*std::move(high));

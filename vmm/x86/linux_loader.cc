@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/byte_order.h"
 #include "base/regular_file.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "linux-loader/bootparam.h"
 #include "linux-loader/e820.h"
@@ -52,13 +54,9 @@ constexpr uint32_t kElfInitrdAddrMax = 0x37ffffff;
 // The whole of a regular file; errors say which input it is.
 absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path,
                                               const char* what) {
-  absl::StatusOr<base::RegularFile> file = base::ReadRegularFile(path);
-  if (!file.ok()) {
-    return absl::Status(
-        file.status().code(),
-        absl::StrFormat("%s: %s", what, file.status().message()));
-  }
-  return std::move(file->bytes);
+  ASSIGN_OR_RETURN(base::RegularFile file,
+                   base::WithContext(base::ReadRegularFile(path), what));
+  return std::move(file.bytes);
 }
 
 absl::Status WriteGuest(const vm_memory::GuestMemory& memory, uint64_t address,
@@ -178,12 +176,10 @@ absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
                                          const std::string& path) {
   absl::StatusOr<ElfKernel> elf = LoadElfKernel(
       memory, file.size, [&](uint64_t offset, absl::Span<uint8_t> out) {
-        return base::PreadFully(file.fd, offset, out, path);
+        return base::PreadFully(file.fd.get(), offset, out, path);
       });
   if (!elf.ok()) {
-    return absl::Status(
-        elf.status().code(),
-        absl::StrFormat("kernel %s: %s", path, elf.status().message()));
+    return base::WithContext(elf.status(), absl::StrCat("kernel ", path));
   }
   if (elf->start < kKernelAddress) {
     // Below 1 MiB lie the zero page, page tables, command line and ACPI.
@@ -208,29 +204,20 @@ absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
 // The kernel, an ELF vmlinux or a bzImage, into guest RAM.
 absl::StatusOr<LoadedKernel> LoadKernel(const vm_memory::GuestMemory& memory,
                                         const std::string& path) {
-  absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
-  if (!file.ok()) {
-    return absl::Status(file.status().code(),
-                        absl::StrFormat("kernel: %s", file.status().message()));
-  }
+  ASSIGN_OR_RETURN(base::OpenedRegularFile file,
+                   base::WithContext(base::OpenRegularFile(path), "kernel"));
   uint8_t magic[4] = {};
-  const bool elf = file->size >= sizeof(magic) &&
-                   base::PreadFully(file->fd, 0, absl::MakeSpan(magic), path)
-                       .ok() &&
-                   IsElf(magic);
-  if (elf) {
-    absl::StatusOr<LoadedKernel> kernel = LoadVmlinux(memory, *file, path);
-    close(file->fd);
-    return kernel;
-  }
-  absl::StatusOr<base::RegularFile> image =
-      base::ReadOpenedRegularFile(path, *file, file->size);
-  if (!image.ok()) {
-    return absl::Status(
-        image.status().code(),
-        absl::StrFormat("kernel: %s", image.status().message()));
-  }
-  return LoadBzImage(memory, image->bytes, path);
+  const bool elf =
+      file.size >= sizeof(magic) &&
+      base::PreadFully(file.fd.get(), 0, absl::MakeSpan(magic), path).ok() &&
+      IsElf(magic);
+  if (elf) return LoadVmlinux(memory, file, path);
+  const uint64_t size = file.size;
+  ASSIGN_OR_RETURN(
+      base::RegularFile image,
+      base::WithContext(
+          base::ReadOpenedRegularFile(path, std::move(file), size), "kernel"));
+  return LoadBzImage(memory, image.bytes, path);
 }
 
 }  // namespace
