@@ -18,25 +18,53 @@
 #ifndef BASE_MUTEX_H_
 #define BASE_MUTEX_H_
 
+#include <atomic>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 
 namespace base {
+namespace internal {
+// Prints why and aborts: the calling thread locked a Mutex it holds.
+[[noreturn]] void DieOfRelock();
+}  // namespace internal
 
-// An exclusive mutex.
+// An exclusive mutex. Not recursive: in debug builds (no NDEBUG), a thread
+// that locks it again while holding it aborts with a message instead of
+// deadlocking silently (a callback that calls back into its owner).
 class ABSL_LOCKABLE Mutex {
  public:
   Mutex() = default;
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+#ifndef NDEBUG
+    // Only this thread can have stored its own id, so relaxed order is
+    // enough to see it.
+    if (owner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+      internal::DieOfRelock();
+    }
+#endif
+    mu_.lock();
+#ifndef NDEBUG
+    owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+#endif
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+#ifndef NDEBUG
+    owner_.store(std::thread::id(), std::memory_order_relaxed);
+#endif
+    mu_.unlock();
+  }
 
  private:
   std::mutex mu_;
+#ifndef NDEBUG
+  std::atomic<std::thread::id> owner_{};
+#endif
 };
 
 // A reader-writer mutex: many readers or one writer.

@@ -60,4 +60,28 @@ TEST(SharedMutex, ReadersSeeWholeUpdates) {
   EXPECT_EQ(torn, 0);
 }
 
+// Hidden from -Wthread-safety, which rejects the second Lock() at compile
+// time when it can see it.
+void LockTwice(base::Mutex& mu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  mu.Lock();
+  mu.Lock();
+}
+
+TEST(MutexDeathTest, RelockingOnTheSameThreadAbortsInDebugBuilds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "the check is compiled in without NDEBUG only";
+#else
+  base::Mutex mu;
+  EXPECT_DEATH(LockTwice(mu), "already holds the mutex");
+#endif
+}
+
+TEST(Mutex, AnotherThreadMayLockOnceReleased) {
+  base::Mutex mu;
+  mu.Lock();
+  mu.Unlock();
+  std::thread([&] { base::MutexLock lock(mu); }).join();
+  base::MutexLock lock(mu);  // The owner was cleared: no false alarm.
+}
+
 }  // namespace

@@ -19,8 +19,8 @@ void VisitWrapping(const GuestMemory& memory, GuestAddress address,
 
 }  // namespace
 
-bool DmaRead(const GuestMemory& memory, GuestAddress address,
-             absl::Span<uint8_t> out) {
+bool CopyFromGuest(const GuestMemory& memory, GuestAddress address,
+                   absl::Span<uint8_t> out) {
   bool complete = true;
   uint8_t* cursor = out.data();
   VisitWrapping(memory, address, out.size(),
@@ -36,8 +36,8 @@ bool DmaRead(const GuestMemory& memory, GuestAddress address,
   return complete;
 }
 
-bool DmaWrite(const GuestMemory& memory, GuestAddress address,
-              absl::Span<const uint8_t> data) {
+bool CopyToGuest(const GuestMemory& memory, GuestAddress address,
+                 absl::Span<const uint8_t> data) {
   bool complete = true;
   const uint8_t* cursor = data.data();
   VisitWrapping(memory, address, data.size(),
@@ -52,8 +52,8 @@ bool DmaWrite(const GuestMemory& memory, GuestAddress address,
   return complete;
 }
 
-bool DmaFill(const GuestMemory& memory, GuestAddress address, uint64_t length,
-             uint8_t value) {
+bool FillGuest(const GuestMemory& memory, GuestAddress address, uint64_t length,
+               uint8_t value) {
   bool complete = true;
   VisitWrapping(memory, address, length,
                 [&](GuestAddress, uint64_t n, uint8_t* host, bool ro) {
@@ -66,8 +66,8 @@ bool DmaFill(const GuestMemory& memory, GuestAddress address, uint64_t length,
   return complete;
 }
 
-bool DmaWriteFromItem(const GuestMemory& memory, GuestAddress address,
-                      Item& item, uint32_t offset, uint32_t length) {
+bool CopyItemToGuest(const GuestMemory& memory, GuestAddress address,
+                     Item& item, uint32_t offset, uint32_t length) {
   bool complete = true;
   uint32_t position = offset;
   VisitWrapping(memory, address, length,

@@ -11,6 +11,9 @@
 // other two at guest address 0, observed on QEMU 7.2): the wrapped bytes
 // still land only in guest RAM.
 
+// Names say which way the bytes move: the DMA engine serves a guest READ
+// with CopyItemToGuest and a guest WRITE with CopyFromGuest.
+
 #ifndef FW_CFG_DMA_MEMORY_H_
 #define FW_CFG_DMA_MEMORY_H_
 
@@ -24,26 +27,27 @@ namespace fw_cfg {
 
 // Copies guest bytes at `address` into `out`; unmapped bytes read as 0.
 // Returns whether every byte was guest memory.
-bool DmaRead(const vm_memory::GuestMemory& memory,
-             vm_memory::GuestAddress address, absl::Span<uint8_t> out);
+bool CopyFromGuest(const vm_memory::GuestMemory& memory,
+                   vm_memory::GuestAddress address, absl::Span<uint8_t> out);
 
 // Copies `data` to guest memory at `address`, skipping what is not RAM.
 // Returns whether every byte was written.
-bool DmaWrite(const vm_memory::GuestMemory& memory,
-              vm_memory::GuestAddress address, absl::Span<const uint8_t> data);
+bool CopyToGuest(const vm_memory::GuestMemory& memory,
+                 vm_memory::GuestAddress address,
+                 absl::Span<const uint8_t> data);
 
 // Sets `length` guest bytes at `address` to `value`, skipping what is not
 // RAM. Returns whether every byte was written.
-bool DmaFill(const vm_memory::GuestMemory& memory,
-             vm_memory::GuestAddress address, uint64_t length, uint8_t value);
+bool FillGuest(const vm_memory::GuestMemory& memory,
+               vm_memory::GuestAddress address, uint64_t length, uint8_t value);
 
 // Copies `length` bytes of `item` from `offset` straight into guest memory at
-// `address` (a file item preads directly into guest RAM), skipping what is
-// not RAM. Returns whether every byte was written and every item read
-// succeeded. [offset, offset + length) must lie within the item.
-bool DmaWriteFromItem(const vm_memory::GuestMemory& memory,
-                      vm_memory::GuestAddress address, Item& item,
-                      uint32_t offset, uint32_t length);
+// `address` (a file item preads runs of 4 KiB or more straight into guest RAM),
+// skipping what is not RAM. Returns whether every byte was written and every
+// item read succeeded. [offset, offset + length) must lie within the item.
+bool CopyItemToGuest(const vm_memory::GuestMemory& memory,
+                     vm_memory::GuestAddress address, Item& item,
+                     uint32_t offset, uint32_t length);
 
 }  // namespace fw_cfg
 

@@ -3,9 +3,9 @@
 // key in bits 31..16), never from an encoder under test. Where a comment
 // says "QEMU:", the same sequence was run on qemu-system-x86_64 7.2 (q35,
 // -m 256M, qtest) and gave that answer, with addresses near the end of RAM
-// taken relative to 0x10000000. (shared/docs/fw_cfg-notes.md calls 256 MiB
-// the default; Debian's QEMU 7.2 defaults to 128 MiB: key 0x03 reads
-// 0x08000000 without -m.)
+// taken relative to 0x10000000. (-m 256M must be given: Debian's QEMU 7.2
+// defaults to 128 MiB, and key 0x03 reads 0x08000000 without -m. See
+// docs/guest-visible-behaviour.md.)
 
 #include <algorithm>
 #include <cstdint>
@@ -347,6 +347,28 @@ TEST(DmaWrite, GeneratedItemsRegenerateOnSelect) {
   m.WriteDescriptor(kDesc, 0x0020000a, 1, kBuf);
   m.StartDma(kDesc);
   EXPECT_THAT(m.ReadRam(kBuf, 1), ElementsAre(3));
+}
+
+// Callbacks run under the device's lock (item.h), as QEMU's run under its
+// big lock: one that calls back into the same device would deadlock, so
+// debug builds stop it with a message instead.
+TEST(ItemCallbackDeathTest, CallingBackIntoTheDeviceFailsLoudly) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "the check is compiled in without NDEBUG only";
+#else
+  EXPECT_DEATH(
+      {
+        X86Machine m;
+        FwCfg* device = &m.device();
+        (void)m.device().AddFile(
+            "etc/reentrant",
+            *MakeGeneratedItem(1, [device](absl::Span<uint8_t>) {
+              (void)device->ListFiles();
+            }));
+        m.ReadItem(0x20, 1);
+      },
+      "already holds the mutex.*fw_cfg/item.h");
+#endif
 }
 
 // ---- The MMIO DMA register ------------------------------------------------

@@ -41,7 +41,6 @@ class FwCfgDirectory {
   };
   // Sorted by name; files()[i] has key 0x20 + i.
   const std::vector<File>& files() const { return files_; }
-  uint32_t slots() const { return slots_; }
 
   // The item at file key `key` (0x20 and up), or nullptr.
   Item* Find(uint16_t key) const;

@@ -166,12 +166,13 @@ void FwCfg::RunDma(uint64_t descriptor_address) {
   auto write_status = [&](uint32_t status) {
     uint8_t bytes[4];
     base::StoreBe32(bytes, status);
-    DmaWrite(memory, descriptor, bytes);  // Best effort, as QEMU's stl_be_dma.
+    CopyToGuest(memory, descriptor,
+                bytes);  // Best effort, as QEMU's stl_be_dma.
   };
 
   // 1. Copy the descriptor out once; validate only the copy.
   uint8_t raw[kDescriptorSize];
-  if (!DmaRead(memory, descriptor, raw)) {
+  if (!CopyFromGuest(memory, descriptor, raw)) {
     write_status(kDmaError);
     return;
   }
@@ -204,13 +205,13 @@ void FwCfg::RunDma(uint64_t descriptor_address) {
       // write fails, a skip does nothing. The offset stays.
       chunk = length;
       if (op == Op::kRead)
-        error = !DmaFill(memory, GuestAddress(address), chunk, 0);
+        error = !FillGuest(memory, GuestAddress(address), chunk, 0);
       if (op == Op::kWrite) error = true;
     } else {
       chunk = std::min(length, item->size() - offset_);
       if (op == Op::kRead) {
-        error = !DmaWriteFromItem(memory, GuestAddress(address), *item, offset_,
-                                  chunk);
+        error = !CopyItemToGuest(memory, GuestAddress(address), *item, offset_,
+                                 chunk);
       } else if (op == Op::kWrite) {
         // QEMU refuses a write that would run past the item's end, and reads
         // the guest's bytes straight into the item: when the source is not
@@ -220,8 +221,8 @@ void FwCfg::RunDma(uint64_t descriptor_address) {
           error = true;
         } else {
           std::vector<uint8_t> bytes(chunk);
-          error =
-              !DmaRead(memory, GuestAddress(address), absl::MakeSpan(bytes));
+          error = !CopyFromGuest(memory, GuestAddress(address),
+                                 absl::MakeSpan(bytes));
           item->Write(offset_, bytes);
           if (!error) item->OnWritten(offset_, chunk);
         }

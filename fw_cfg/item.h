@@ -13,6 +13,11 @@
 //     access time; QEMU reads such files whole at start-up instead.
 //
 // Items are not thread-safe on their own: FwCfg calls them under its lock.
+// So do the callbacks (a Generator on select, a WriteCallback after a DMA
+// WRITE), as QEMU runs select_cb and write_cb under its big lock: a callback
+// must not call back into the FwCfg that owns the item (it would deadlock;
+// debug builds abort with a message instead). Hand the work to another
+// thread if it needs the device.
 
 #ifndef FW_CFG_ITEM_H_
 #define FW_CFG_ITEM_H_

@@ -87,7 +87,7 @@ class GuestMemory {
   absl::Status Fill(GuestAddress address, uint64_t length, uint8_t value) const;
 
   // A host view of [address, address + length) for zero-copy bulk transfers
-  // (pread straight into guest RAM). Only ranges inside one region have one;
+  // (the ELF kernel loader preads segments straight into guest RAM). Only ranges inside one region have one;
   // others fail with OutOfRange even if they are mapped across regions. With
   // `for_write`, read-only regions fail with PermissionDenied. Only copy bytes
   // through the view (memcpy, read, pread); see the concurrency contract.
