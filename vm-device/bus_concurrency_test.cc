@@ -52,9 +52,10 @@ TEST(BusConcurrency, DispatchWhileRangesAreInsertedAndRemoved) {
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> churn_hits{0};
+  std::atomic<uint64_t> churn_misses{0};
   std::atomic<uint64_t> wrong_bytes{0};
+  auto churn = std::make_shared<CountingDevice>(0xcc);
   std::thread churner([&] {
-    auto churn = std::make_shared<CountingDevice>(0xcc);
     while (!stop.load()) {
       if (bus.Insert(churn, kChurnBase, 0x100).ok()) {
         EXPECT_TRUE(bus.Remove(kChurnBase).ok());
@@ -62,6 +63,18 @@ TEST(BusConcurrency, DispatchWhileRangesAreInsertedAndRemoved) {
     }
   });
 
+  // The churning range is either absent (reads 0) or present (0xcc), never
+  // anything else.
+  auto ReadChurn = [&] {
+    uint8_t value[1];
+    if (bus.Read(kChurnBase, absl::MakeSpan(value))) {
+      churn_hits.fetch_add(1);
+      if (value[0] != 0xcc) wrong_bytes.fetch_add(1);
+    } else {
+      churn_misses.fetch_add(1);
+      if (value[0] != 0) wrong_bytes.fetch_add(1);
+    }
+  };
   std::vector<std::thread> vcpus;
   for (int t = 0; t < kThreads; ++t) {
     vcpus.emplace_back([&, t] {
@@ -74,23 +87,29 @@ TEST(BusConcurrency, DispatchWhileRangesAreInsertedAndRemoved) {
         }
         const uint8_t out[2] = {static_cast<uint8_t>(t), 0};
         bus.Write(0x1000 * (d + 1), absl::MakeConstSpan(out));
-        // The churning range is either absent (0) or present (0xcc), never
-        // anything else.
-        uint8_t churn[1];
-        if (bus.Read(kChurnBase, absl::MakeSpan(churn))) {
-          churn_hits.fetch_add(1);
-          if (churn[0] != 0xcc) wrong_bytes.fetch_add(1);
-        } else if (churn[0] != 0) {
-          wrong_bytes.fetch_add(1);
-        }
+        ReadChurn();
       }
     });
   }
   for (auto& vcpu : vcpus) vcpu.join();
+  // The churning range must have been seen both present and absent, or the
+  // test proved nothing about dispatch during insert and remove; on a loaded
+  // machine keep reading (bounded) until it was.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((churn_hits.load() == 0 || churn_misses.load() == 0) &&
+         std::chrono::steady_clock::now() < deadline) {
+    ReadChurn();
+  }
   stop.store(true);
   churner.join();
 
   EXPECT_EQ(wrong_bytes.load(), 0u);
+  EXPECT_GT(churn_hits.load(), 0u);
+  EXPECT_GT(churn_misses.load(), 0u);
+  // Every read that the bus reported as a hit reached the churning device,
+  // and no other read did.
+  EXPECT_EQ(churn->reads(), churn_hits.load());
   uint64_t reads = 0, writes = 0;
   for (const auto& device : devices) {
     reads += device->reads();
