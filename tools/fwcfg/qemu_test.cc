@@ -2,8 +2,8 @@
 // serves qtest with `-qtest unix:SOCK,server=on,wait=off` and keeps running
 // after a client disconnects, so each test kills and reaps it.
 //
-// QEMU's own file list is what QEMU 7.2 shows (shared/docs/fw_cfg-notes.md);
-// only files every recent version has are asserted.
+// QEMU's own file list is what QEMU 7.2 shows (docs/guest-visible-behaviour.md,
+// "File slots"); only files every recent version has are asserted.
 
 #include <unistd.h>
 
