@@ -11,12 +11,11 @@
 // span adjacent regions (one ending at X - 1, the next starting at X).
 // A zero-length access always succeeds and touches nothing.
 //
+//   constexpr uint64_t kSize = 1 << 30;
 //   ASSIGN_OR_RETURN(std::shared_ptr<const GuestMemory> memory,
-//                    GuestMemory::CreateAnonymous({{GuestAddress(0), 1 <<
-//                    30}}));
+//                    GuestMemory::CreateAnonymous({{GuestAddress(0), kSize}}));
 //   RETURN_IF_ERROR(memory->WriteLe32(GuestAddress(0x1000), 0xdeadbeef));
-//   ASSIGN_OR_RETURN(uint64_t descriptor,
-//   memory->ReadBe64(GuestAddress(0x2000)));
+//   ASSIGN_OR_RETURN(uint64_t word, memory->ReadBe64(GuestAddress(0x2000)));
 //
 // Concurrency contract: a GuestMemory is immutable and may be shared between
 // threads (vCPUs, device threads) as std::shared_ptr<const GuestMemory>. The
@@ -87,10 +86,11 @@ class GuestMemory {
   absl::Status Fill(GuestAddress address, uint64_t length, uint8_t value) const;
 
   // A host view of [address, address + length) for zero-copy bulk transfers
-  // (the ELF kernel loader preads segments straight into guest RAM). Only ranges inside one region have one;
-  // others fail with OutOfRange even if they are mapped across regions. With
-  // `for_write`, read-only regions fail with PermissionDenied. Only copy bytes
-  // through the view (memcpy, read, pread); see the concurrency contract.
+  // (the ELF kernel loader preads segments straight into guest RAM). Only
+  // ranges inside one region have one; others fail with OutOfRange even if they
+  // are mapped across regions. With `for_write`, read-only regions fail with
+  // PermissionDenied. Only copy bytes through the view (memcpy, read, pread);
+  // see the concurrency contract.
   absl::StatusOr<absl::Span<uint8_t>> GetSlice(GuestAddress address,
                                                uint64_t length,
                                                bool for_write = false) const;

@@ -7,9 +7,9 @@
 // instead of faulting). The mapping lives as long as the region object and is
 // never moved or resized, so its host address can be handed to KVM.
 //
+//   constexpr uint64_t kSize = 256 << 20;
 //   ASSIGN_OR_RETURN(std::unique_ptr<MemoryRegion> ram,
-//                    MemoryRegion::CreateAnonymous(GuestAddress(0), 256 <<
-//                    20));
+//                    MemoryRegion::CreateAnonymous(GuestAddress(0), kSize));
 
 #ifndef VM_MEMORY_MEMORY_REGION_H_
 #define VM_MEMORY_MEMORY_REGION_H_

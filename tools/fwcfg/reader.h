@@ -1,10 +1,11 @@
 // FwCfgReader: read-only access to a fw_cfg device, whatever the transport
 // (qtest against a VMM or QEMU, or Linux's sysfs inside a guest).
 //
-//   std::unique_ptr<FwCfgReader> reader = ...;  // see qtest_reader.h,
-//   sysfs_reader.h ASSIGN_OR_RETURN(std::vector<FileEntry> files,
-//   reader->ListFiles()); ASSIGN_OR_RETURN(FileEntry e820, FindFile(*reader,
-//   "etc/e820")); ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+//   // From qtest_reader.h or sysfs_reader.h:
+//   std::unique_ptr<FwCfgReader> reader = ...;
+//   ASSIGN_OR_RETURN(std::vector<FileEntry> files, reader->ListFiles());
+//   ASSIGN_OR_RETURN(FileEntry e820, FindFile(*reader, "etc/e820"));
+//   ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
 //                    ReadItemBytes(*reader, e820.key, e820.size));
 
 #ifndef TOOLS_FWCFG_READER_H_
