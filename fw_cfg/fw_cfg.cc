@@ -80,7 +80,7 @@ absl::Status FwCfg::SetItem(uint16_t key, std::shared_ptr<Item> item) {
 absl::Status FwCfg::AddFile(std::string_view name, std::shared_ptr<Item> item) {
   base::MutexLock lock(mu_);
   RETURN_IF_ERROR(directory_.Add(name, std::move(item)));
-  ASSIGN_OR_RETURN(numbered_[0][kFileDir], MakeBytesItem(directory_.Encode()));
+  directory_stale_ = true;
   return absl::OkStatus();
 }
 
@@ -96,12 +96,19 @@ std::vector<FileInfo> FwCfg::ListFiles() const {
   return files;
 }
 
-Item* FwCfg::Resolve(uint16_t key) const {
+Item* FwCfg::Resolve(uint16_t key) {
   const uint16_t index = key & kEntryMask;
-  if (index < kFileFirst)
-    return numbered_[(key & kArchLocal) != 0][index].get();
+  const bool arch = (key & kArchLocal) != 0;
+  if (index < kFileFirst) {
+    if (!arch && index == kFileDir && directory_stale_) {
+      // At most 4 + 64 * 0x3fe0 bytes, far below MakeBytesItem's 4 GiB.
+      numbered_[0][kFileDir] = *MakeBytesItem(directory_.Encode());
+      directory_stale_ = false;
+    }
+    return numbered_[arch][index].get();
+  }
   // Only the generic table has files (QEMU adds them to entries[0]).
-  if ((key & kArchLocal) != 0) return nullptr;
+  if (arch) return nullptr;
   return directory_.Find(index);
 }
 

@@ -110,8 +110,9 @@ class FwCfg {
   FwCfg(std::shared_ptr<const vm_memory::GuestMemory> memory,
         FwCfgOptions options);
 
-  // The item selected by `key`, or nullptr.
-  Item* Resolve(uint16_t key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The item selected by `key`, or nullptr. Re-encodes the file directory
+  // if files were added since it was last read.
+  Item* Resolve(uint16_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SelectLocked(uint16_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunDma(uint64_t descriptor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -123,6 +124,10 @@ class FwCfg {
   std::array<std::array<std::shared_ptr<Item>, kFileFirst>, 2> numbered_
       ABSL_GUARDED_BY(mu_);
   FwCfgDirectory directory_ ABSL_GUARDED_BY(mu_);
+  // numbered_[0][kFileDir] no longer matches directory_: AddFile marks it,
+  // the next access re-encodes it, so adding N files costs O(N), not
+  // O(N^2) (each encoding is O(N)).
+  bool directory_stale_ ABSL_GUARDED_BY(mu_) = false;
   uint16_t selected_key_ ABSL_GUARDED_BY(mu_) = kSignature;
   uint32_t offset_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dma_address_ ABSL_GUARDED_BY(mu_) = 0;
