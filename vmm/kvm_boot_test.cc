@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <optional>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -34,17 +34,20 @@ std::string ReadAll(const std::string& path) {
 }
 
 struct Result {
-  int exit_code = -1;
+  int exit_code = -1;   // as a shell shows it: 128+N if killed by signal N
+  bool exited = false;  // ended by exit(), not killed by a signal
   bool timed_out = false;
 };
 
-// Runs the vmm; once `ready` returns true (polled every 20 ms), sends it
-// SIGTERM.
+// Runs the vmm, its stderr to `stderr_path`; once `ready` returns true
+// (polled every 20 ms), sends it SIGTERM.
 Result RunVmm(const std::vector<std::string>& args, int timeout_seconds,
-              const std::function<bool()>& ready = nullptr) {
+              const std::function<bool()>& ready = nullptr,
+              const std::string& stderr_path = "/dev/null") {
   std::vector<std::string> argv = {g_vmm};
   argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<base::Subprocess> vmm = base::Subprocess::Start(argv);
+  absl::StatusOr<base::Subprocess> vmm =
+      base::Subprocess::Start(argv, {.stderr_path = stderr_path});
   Result result;
   if (!vmm.ok()) {
     ADD_FAILURE() << vmm.status();
@@ -67,6 +70,7 @@ Result RunVmm(const std::vector<std::string>& args, int timeout_seconds,
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   result.exit_code = how->shell_code();
+  result.exited = how->exited();
   return result;
 }
 
@@ -134,20 +138,19 @@ TEST_F(KvmBootTest, SigtermStopsAHungGuest) {
   std::ofstream(firmware, std::ios::binary) << image;
   const std::string console = dir_ + "/halt_console.txt";
   const std::string log = dir_ + "/halt.stderr";
-  const int saved = dup(STDERR_FILENO);
-  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  dup2(fd, STDERR_FILENO);  // The child inherits it.
   // Four vCPUs: the boot one halted, the others waiting for INIT/SIPI;
-  // every thread must be woken and joined.
-  Result result = RunVmm({"--firmware", firmware, "--memory", "size=64M",
-                          "--cpus", "boot=4", "--serial", "file=" + console},
-                         120, [&] { return ReadAll(console) == "R"; });
-  dup2(saved, STDERR_FILENO);
-  close(fd);
-  close(saved);
+  // every thread must be woken and joined. SIGTERM goes as soon as the
+  // guest has written 'R', i.e. once set-up is over.
+  Result result = RunVmm(
+      {"--firmware", firmware, "--memory", "size=64M", "--cpus", "boot=4",
+       "--serial", "file=" + console},
+      120, [&] { return ReadAll(console) == "R"; }, log);
   ASSERT_FALSE(result.timed_out);
   EXPECT_EQ(ReadAll(console), "R");
+  // The VMM caught the signal and exited with 128+15 itself, after printing
+  // the vCPUs; the default action would have killed it silently.
   EXPECT_EQ(result.exit_code, 128 + SIGTERM);
+  EXPECT_TRUE(result.exited);
   const std::string message = ReadAll(log);
   EXPECT_NE(message.find("stopped by signal 15 (SIGTERM)"), std::string::npos)
       << message;
