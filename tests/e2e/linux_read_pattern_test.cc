@@ -45,13 +45,14 @@ void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-// Runs a program; returns its exit code (128 + N if signal N killed it),
-// or -1 if it ran past `timeout` (then it is killed). `on_poll` runs every
-// couple of milliseconds meanwhile.
+// Runs a program, its stderr to `stderr_path`; returns its exit code (128 +
+// N if signal N killed it), or -1 if it ran past `timeout` (then it is
+// killed). `on_poll` runs every couple of milliseconds meanwhile.
 int RunProgram(const std::vector<std::string>& argv,
-               std::chrono::seconds timeout,
+               std::chrono::seconds timeout, const std::string& stderr_path,
                const std::function<void()>& on_poll) {
-  absl::StatusOr<base::Subprocess> child = base::Subprocess::Start(argv);
+  absl::StatusOr<base::Subprocess> child =
+      base::Subprocess::Start(argv, {.stderr_path = stderr_path});
   if (!child.ok()) {
     ADD_FAILURE() << child.status();
     return -1;
@@ -66,7 +67,6 @@ int RunProgram(const std::vector<std::string>& argv,
   on_poll();
   return how->shell_code();
 }
-
 
 // Linux's sysfs read of a 64 KiB item, as port accesses on our VMM and
 // fw_cfg device: 16 page reads, each selecting the item, discarding the bytes
@@ -95,13 +95,14 @@ TEST(LinuxReadPatternTest, SixtyFourKiBItemReadsBackIntact) {
   const int code =
       RunProgram({g_vmm, "--kernel", kernel, "--initramfs", item_path,
                   "--memory", "size=64M", "--serial", "file=" + console},
-                 std::chrono::seconds(120), [&] {
+                 std::chrono::seconds(120), dir + "/vmm.stderr", [&] {
                    const std::string text = ReadAll(console);
                    for (; length < text.size(); ++length)
                      seen.emplace(text[length], Clock::now());
                  });
   const std::string text = ReadAll(console);
-  ASSERT_EQ(code, 3) << text;  // The probe ends by resetting the machine.
+  // The probe ends by resetting the machine.
+  ASSERT_EQ(code, 3) << text << ReadAll(dir + "/vmm.stderr");
   ASSERT_TRUE(seen.count('S') && seen.count('F')) << text;
   char expected[16];
   std::snprintf(expected, sizeof(expected), "F%08x\n", sum);
