@@ -20,8 +20,8 @@
 #include "absl/types/span.h"
 #include "acpi_tables/bios_linker_loader_internal.h"
 #include "base/byte_order.h"
-#include "base/status_macros.h"
 #include "base/status_context.h"
+#include "base/status_macros.h"
 
 namespace acpi_tables {
 namespace linker_internal {
@@ -126,27 +126,27 @@ absl::Status AtCommand(size_t index, const absl::Status& status) {
 
 namespace {
 
-using linker_internal::kCommandOffset;
-using linker_internal::kFirstNameOffset;
-using linker_internal::kSecondNameOffset;
+using linker_internal::AtCommand;
+using linker_internal::FitsIn;
+using linker_internal::IsPowerOfTwo;
 using linker_internal::kAllocAlignOffset;
 using linker_internal::kAllocZoneOffset;
-using linker_internal::kPointerOffsetOffset;
-using linker_internal::kPointerSizeOffset;
+using linker_internal::kChecksumLengthOffset;
 using linker_internal::kChecksumOffsetOffset;
 using linker_internal::kChecksumStartOffset;
-using linker_internal::kChecksumLengthOffset;
-using linker_internal::kWrPointerDstOffset;
-using linker_internal::kWrPointerSrcOffset;
-using linker_internal::kWrPointerSizeOffset;
+using linker_internal::kCommandOffset;
+using linker_internal::kFirstNameOffset;
+using linker_internal::kPointerOffsetOffset;
+using linker_internal::kPointerSizeOffset;
+using linker_internal::kSecondNameOffset;
 using linker_internal::kU32Max;
+using linker_internal::kWrPointerDstOffset;
+using linker_internal::kWrPointerSizeOffset;
+using linker_internal::kWrPointerSrcOffset;
+using linker_internal::StoreField;
 using linker_internal::ValidateName;
 using linker_internal::ValidatePointerSize;
-using linker_internal::IsPowerOfTwo;
 using linker_internal::ValidateZone;
-using linker_internal::FitsIn;
-using linker_internal::StoreField;
-using linker_internal::AtCommand;
 
 // A name must fit, with its NUL, in the 56-byte field. QEMU would silently
 // truncate it with strncpy; firmware would then not find the file.
@@ -226,7 +226,6 @@ std::vector<std::pair<absl::string_view, absl::string_view>> NamesOf(
 
 // Prefixes a status message with the index of the command that caused it.
 }  // namespace
-
 
 LinkerCommandType CommandTypeOf(const LinkerCommand& command) {
   switch (command.index()) {
@@ -388,7 +387,6 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBiosLinkerLoader(
   return EncodeUnchecked(commands);
 }
 
-
 uint8_t AcpiChecksum(absl::Span<const uint8_t> bytes) {
   uint8_t sum = 0;
   for (uint8_t b : bytes) sum = static_cast<uint8_t>(sum + b);
@@ -410,6 +408,5 @@ absl::Status StoreLinkerPointer(absl::Span<uint8_t> blob, uint64_t offset,
   StoreField(blob.data() + offset, size, value);
   return absl::OkStatus();
 }
-
 
 }  // namespace acpi_tables

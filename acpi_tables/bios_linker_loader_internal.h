@@ -25,14 +25,15 @@ namespace acpi_tables::linker_internal {
 // struct BiosLinkerLoaderEntry: u32 command, then the union at byte 4).
 inline constexpr size_t kCommandOffset = 0;
 inline constexpr size_t kUnionOffset = 4;
-inline constexpr size_t kFirstNameOffset = kUnionOffset;                   // 4
-inline constexpr size_t kSecondNameOffset = kUnionOffset + kLinkerNameSize;  // 60
+inline constexpr size_t kFirstNameOffset = kUnionOffset;  // 4
+inline constexpr size_t kSecondNameOffset =
+    kUnionOffset + kLinkerNameSize;  // 60
 // ALLOCATE: char file[56]; u32 align; u8 zone.
 inline constexpr size_t kAllocAlignOffset = kSecondNameOffset;     // 60
 inline constexpr size_t kAllocZoneOffset = kAllocAlignOffset + 4;  // 64
 // ADD_POINTER: char dest_file[56]; char src_file[56]; u32 offset; u8 size.
 inline constexpr size_t kPointerOffsetOffset =
-    kSecondNameOffset + kLinkerNameSize;                           // 116
+    kSecondNameOffset + kLinkerNameSize;                                // 116
 inline constexpr size_t kPointerSizeOffset = kPointerOffsetOffset + 4;  // 120
 // ADD_CHECKSUM: char file[56]; u32 offset; u32 start; u32 length.
 inline constexpr size_t kChecksumOffsetOffset = kSecondNameOffset;         // 60
@@ -41,7 +42,7 @@ inline constexpr size_t kChecksumLengthOffset = kChecksumStartOffset + 4;  // 68
 // WRITE_POINTER: char dest_file[56]; char src_file[56]; u32 dst_offset;
 // u32 src_offset; u8 size.
 inline constexpr size_t kWrPointerDstOffset =
-    kSecondNameOffset + kLinkerNameSize;                            // 116
+    kSecondNameOffset + kLinkerNameSize;                                 // 116
 inline constexpr size_t kWrPointerSrcOffset = kWrPointerDstOffset + 4;   // 120
 inline constexpr size_t kWrPointerSizeOffset = kWrPointerSrcOffset + 4;  // 124
 

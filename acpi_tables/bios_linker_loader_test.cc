@@ -1,5 +1,4 @@
 #include "acpi_tables/bios_linker_loader.h"
-#include "acpi_tables/bios_linker_loader_testing.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "acpi_tables/bios_linker_loader_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

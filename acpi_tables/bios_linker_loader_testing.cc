@@ -22,33 +22,32 @@
 #include "base/byte_order.h"
 #include "base/status_macros.h"
 
-
 namespace acpi_tables {
 
-using linker_internal::kCommandOffset;
-using linker_internal::kFirstNameOffset;
-using linker_internal::kSecondNameOffset;
+using linker_internal::AtCommand;
+using linker_internal::FitsIn;
+using linker_internal::GetName;
+using linker_internal::IsPowerOfTwo;
 using linker_internal::kAllocAlignOffset;
 using linker_internal::kAllocZoneOffset;
-using linker_internal::kPointerOffsetOffset;
-using linker_internal::kPointerSizeOffset;
+using linker_internal::kChecksumLengthOffset;
 using linker_internal::kChecksumOffsetOffset;
 using linker_internal::kChecksumStartOffset;
-using linker_internal::kChecksumLengthOffset;
-using linker_internal::kWrPointerDstOffset;
-using linker_internal::kWrPointerSrcOffset;
-using linker_internal::kWrPointerSizeOffset;
+using linker_internal::kCommandOffset;
+using linker_internal::kFirstNameOffset;
+using linker_internal::kPointerOffsetOffset;
+using linker_internal::kPointerSizeOffset;
+using linker_internal::kSecondNameOffset;
 using linker_internal::kU32Max;
 using linker_internal::kU64Max;
-using linker_internal::ValidateName;
-using linker_internal::ValidatePointerSize;
-using linker_internal::IsPowerOfTwo;
-using linker_internal::ValidateZone;
-using linker_internal::FitsIn;
+using linker_internal::kWrPointerDstOffset;
+using linker_internal::kWrPointerSizeOffset;
+using linker_internal::kWrPointerSrcOffset;
 using linker_internal::LoadField;
 using linker_internal::StoreField;
-using linker_internal::GetName;
-using linker_internal::AtCommand;
+using linker_internal::ValidateName;
+using linker_internal::ValidatePointerSize;
+using linker_internal::ValidateZone;
 
 absl::StatusOr<std::vector<LinkerCommand>> DecodeBiosLinkerLoader(
     absl::Span<const uint8_t> bytes) {
@@ -111,7 +110,6 @@ absl::StatusOr<std::vector<LinkerCommand>> DecodeBiosLinkerLoader(
   }
   return commands;
 }
-
 
 // ---------------------------------------------------------------------------
 // Firmware model.
@@ -355,6 +353,5 @@ absl::StatusOr<LinkerExecution> ExecuteBiosLinkerLoader(
   }
   return executor.TakeResult();
 }
-
 
 }  // namespace acpi_tables

@@ -66,9 +66,8 @@ struct RunResult {
 // most.
 RunResult RunProgram(const std::string& dir,
                      const std::vector<std::string>& argv) {
-  absl::StatusOr<base::RunOutput> run =
-      base::RunProgram(argv, absl::Minutes(5),
-                       {.stderr_to_stdout = true, .working_dir = dir});
+  absl::StatusOr<base::RunOutput> run = base::RunProgram(
+      argv, absl::Minutes(5), {.stderr_to_stdout = true, .working_dir = dir});
   if (!run.ok()) {
     ADD_FAILURE() << argv[0] << ": " << run.status();
     return RunResult{};
@@ -182,8 +181,8 @@ class IaslTest : public ::testing::Test {
 };
 
 TEST_F(IaslTest, EveryTableDisassemblesCleanlyAndRecompilesToItsBytes) {
-  absl::StatusOr<std::vector<AcpiGuestBlob>> tables = BuildX86AcpiTables(
-      {.num_vcpus = 2, .cmos_rtc = true, .i8042 = true});
+  absl::StatusOr<std::vector<AcpiGuestBlob>> tables =
+      BuildX86AcpiTables({.num_vcpus = 2, .cmos_rtc = true, .i8042 = true});
   ASSERT_TRUE(tables.ok()) << tables.status();
   ASSERT_EQ(tables->size(), 6u);
   for (const AcpiGuestBlob& blob : *tables) {

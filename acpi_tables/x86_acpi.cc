@@ -129,5 +129,4 @@ absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config) {
   return BuildDsdt(body);
 }
 
-
 }  // namespace acpi_tables

@@ -32,11 +32,11 @@ absl::StatusOr<AcpiFirmwareFiles> BuildX86AcpiFirmwareFiles(
 
   BiosLinkerLoader linker;
   RETURN_IF_ERROR(linker.AddAllocate(
-      kAcpiTablesFile, static_cast<uint32_t>(kFacsAlignment),
-      kAllocZoneHigh, static_cast<uint32_t>(layout.blob.size())));
-  RETURN_IF_ERROR(linker.AddAllocate(
-      kAcpiRsdpFile, static_cast<uint32_t>(kRsdpAlignment),
-      kAllocZoneFseg, static_cast<uint32_t>(rsdp.size())));
+      kAcpiTablesFile, static_cast<uint32_t>(kFacsAlignment), kAllocZoneHigh,
+      static_cast<uint32_t>(layout.blob.size())));
+  RETURN_IF_ERROR(
+      linker.AddAllocate(kAcpiRsdpFile, static_cast<uint32_t>(kRsdpAlignment),
+                         kAllocZoneFseg, static_cast<uint32_t>(rsdp.size())));
   const auto pointer = [&](size_t field, uint8_t size) {
     return linker.AddPointer(kAcpiTablesFile, static_cast<uint32_t>(field),
                              size, kAcpiTablesFile);

@@ -15,11 +15,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "acpi_tables/test_bytes.h"
-#include "base/status_macros.h"
 #include "acpi_tables/bios_linker_loader.h"
 #include "acpi_tables/bios_linker_loader_testing.h"
+#include "acpi_tables/test_bytes.h"
 #include "acpi_tables/x86_acpi_firmware.h"
+#include "base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -175,9 +175,10 @@ TEST(X86DsdtTest, KeyboardControllerAndRtc) {
       {.fw_cfg = std::nullopt, .com1 = false, .cmos_rtc = true, .i8042 = true});
   ASSERT_TRUE(dsdt.ok()) << dsdt.status();
   // Scope payload 5 + 54 + 39 = 98 -> PkgLength 100 (two bytes): 0x44 0x06.
-  EXPECT_THAT(Body(*dsdt),
-              ElementsAreArray(Concat(
-                  {{0x10, 0x44, 0x06, 0x5c, '_', 'S', 'B', '_'}, kbd, rtc, kS5})));
+  EXPECT_THAT(
+      Body(*dsdt),
+      ElementsAreArray(Concat(
+          {{0x10, 0x44, 0x06, 0x5c, '_', 'S', 'B', '_'}, kbd, rtc, kS5})));
 }
 
 TEST(X86DsdtTest, FwCfgWithoutDmaAndOtherBase) {
@@ -363,8 +364,7 @@ TEST(X86AcpiTest, FadtAndMadtDescribeThePc) {
   };
   EXPECT_THAT(Bytes(madt.begin() + 44, madt.end()), ElementsAreArray(expected));
 
-  absl::StatusOr<BothForms> with_rtc =
-      BuildBoth({.cmos_rtc = true});
+  absl::StatusOr<BothForms> with_rtc = BuildBoth({.cmos_rtc = true});
   ASSERT_TRUE(with_rtc.ok());
   EXPECT_EQ(U16At(with_rtc->direct_boot[3].bytes, 109), 0x07u);
 }
@@ -382,8 +382,8 @@ TEST(X86AcpiTest, MaximumVcpus) {
 }
 
 TEST(X86AcpiTest, OtherPlacement) {
-  absl::StatusOr<BothForms> tables = BuildBoth(
-      {.rsdp_address = 0xf0010, .tables_address = 0x7ff0000});
+  absl::StatusOr<BothForms> tables =
+      BuildBoth({.rsdp_address = 0xf0010, .tables_address = 0x7ff0000});
   ASSERT_TRUE(tables.ok()) << tables.status();
   EXPECT_EQ(tables->direct_boot[0].address, 0xf0010u);
   EXPECT_EQ(tables->direct_boot[1].address, 0x7ff0000u);
@@ -532,8 +532,7 @@ TEST(X86AcpiFwCfgTest, TableLoaderScript) {
 
 // Runs etc/table-loader over the fw_cfg files as SeaBIOS/OVMF would and
 // returns the guest memory it leaves.
-FakeMemory RunLoader(const BothForms& tables,
-                     const LinkerAllocator& allocator,
+FakeMemory RunLoader(const BothForms& tables, const LinkerAllocator& allocator,
                      uint64_t* rsdp_address) {
   FakeMemory memory;
   absl::StatusOr<std::vector<LinkerCommand>> commands =
@@ -557,8 +556,7 @@ FakeMemory RunLoader(const BothForms& tables,
 
 TEST(X86AcpiFwCfgTest, LoaderResultPassesEveryPointerAndChecksum) {
   for (const uint32_t vcpus : {1u, 4u, 255u}) {
-    absl::StatusOr<BothForms> tables =
-        BuildBoth({.num_vcpus = vcpus});
+    absl::StatusOr<BothForms> tables = BuildBoth({.num_vcpus = vcpus});
     ASSERT_TRUE(tables.ok()) << tables.status();
     // SeaBIOS-like placement: tables from 1 MiB, the RSDP in the F segment.
     uint64_t rsdp_address = 0;

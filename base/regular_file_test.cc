@@ -46,8 +46,7 @@ TEST(ReadRegularFile, RefusesWhatIsNotARegularFile) {
 }
 
 TEST(OpenRegularFile, ErrnoMapsAsAbslDoesAndMessagesNameThePath) {
-  const absl::Status missing =
-      base::OpenRegularFile("/nonexistent/x").status();
+  const absl::Status missing = base::OpenRegularFile("/nonexistent/x").status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.message(),
               HasSubstr("cannot open \"/nonexistent/x\": No such file"));

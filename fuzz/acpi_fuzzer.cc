@@ -26,14 +26,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "acpi_tables/bios_linker_loader.h"
+#include "acpi_tables/bios_linker_loader_testing.h"
 #include "acpi_tables/tables.h"
 #include "acpi_tables/x86_acpi.h"
+#include "acpi_tables/x86_acpi_firmware.h"
 #include "base/byte_order.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzzer/FuzzedDataProvider.h"
-#include "acpi_tables/bios_linker_loader.h"
-#include "acpi_tables/bios_linker_loader_testing.h"
-#include "acpi_tables/x86_acpi_firmware.h"
 
 namespace {
 
@@ -66,7 +66,7 @@ X86AcpiConfig PickConfig(FuzzedDataProvider& input, bool* sane) {
   } else if (!*sane) {
     config.fw_cfg =
         acpi_tables::FwCfgPortRange{.base = input.ConsumeIntegral<uint16_t>(),
-                                  .size = input.ConsumeIntegral<uint8_t>()};
+                                    .size = input.ConsumeIntegral<uint8_t>()};
   }
   if (*sane) return config;
 
@@ -320,8 +320,8 @@ void CheckFwCfg(const X86AcpiConfig& config, const X86AcpiTables& tables) {
 
   // SeaBIOS-like placement: the RSDP in the F segment points at the XSDT.
   files = FilesOf(tables);
-  execution = acpi_tables::ExecuteBiosLinkerLoader(*commands, &files,
-                                              acpi_tables::BumpLinkerAllocator());
+  execution = acpi_tables::ExecuteBiosLinkerLoader(
+      *commands, &files, acpi_tables::BumpLinkerAllocator());
   FUZZ_CHECK(execution.ok(), "%s", execution.status().ToString().c_str());
   CheckChecksums(*commands, files);
   const uint64_t tables_at =

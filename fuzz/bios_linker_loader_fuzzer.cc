@@ -18,9 +18,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "fuzz/fuzz_check.h"
 #include "acpi_tables/bios_linker_loader.h"
 #include "acpi_tables/bios_linker_loader_testing.h"
+#include "fuzz/fuzz_check.h"
 
 namespace {
 
@@ -87,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   absl::StatusOr<acpi_tables::LinkerExecution> execution =
       acpi_tables::ExecuteBiosLinkerLoader(*commands, &files,
-                                      acpi_tables::BumpLinkerAllocator());
+                                           acpi_tables::BumpLinkerAllocator());
   for (const auto& [name, file_size] : sizes) {
     FUZZ_CHECK(files.at(name).size() == file_size,
                "executing changed the size of \"%s\"", name.c_str());

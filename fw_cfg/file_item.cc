@@ -113,8 +113,9 @@ absl::StatusOr<std::shared_ptr<Item>> ItemFromOpenFile(
   if (absl::Status status = CheckItemSize(size); !status.ok()) {
     return base::WithContext(status, path);
   }
-  return std::make_shared<FileItem>(
-      std::move(file.fd), path, offset, static_cast<uint32_t>(size), std::move(pread));
+  return std::make_shared<FileItem>(std::move(file.fd), path, offset,
+                                    static_cast<uint32_t>(size),
+                                    std::move(pread));
 }
 
 }  // namespace
@@ -124,7 +125,8 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItemWithReader(
     PreadFunction pread) {
   absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
   if (!file.ok()) return OpenFailure(file.status());
-  return ItemFromOpenFile(*std::move(file), path, offset, size, std::move(pread));
+  return ItemFromOpenFile(*std::move(file), path, offset, size,
+                          std::move(pread));
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileRangeItem(const std::string& path,

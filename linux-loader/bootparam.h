@@ -39,9 +39,9 @@ inline constexpr size_t kCmdlineSizeOffset = 0x238;       // u32 (>= 2.06)
 inline constexpr uint16_t kBootFlag = 0xaa55;
 // The bytes "HdrS", read as a little-endian u32.
 inline constexpr uint32_t kHeaderMagic = 0x53726448;
-inline constexpr uint8_t kLoadedHigh = 0x01;             // loadflags bit 0
-inline constexpr uint8_t kCanUseHeap = 0x80;             // loadflags bit 7
-inline constexpr uint16_t kXlfKernel64 = 1 << 0;         // 64-bit entry
+inline constexpr uint8_t kLoadedHigh = 0x01;      // loadflags bit 0
+inline constexpr uint8_t kCanUseHeap = 0x80;      // loadflags bit 7
+inline constexpr uint16_t kXlfKernel64 = 1 << 0;  // 64-bit entry
 inline constexpr uint16_t kXlfCanBeLoadedAbove4g = 1 << 1;
 inline constexpr uint16_t kOldCmdlineMagic = 0xa33f;
 inline constexpr uint8_t kLoaderTypeUndefined = 0xff;

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "vm-device/bus.h"
-#include "absl/time/time.h"
 #include "vmm/devices/acpi_pm.h"
 #include "vmm/devices/cmos.h"
 #include "vmm/devices/i8042.h"
@@ -65,9 +65,9 @@ TEST(Serial, TransmitsAndInterruptsLikeA16550) {
 TEST(I8042, ResetCommandOnlyAtTheCommandPort) {
   int resets = 0;
   vm_device::PioBus bus;
-  ASSERT_TRUE(bus.Insert(std::make_shared<I8042>([&] { ++resets; }), 0x60,
-                         I8042::kSize)
-                  .ok());
+  ASSERT_TRUE(
+      bus.Insert(std::make_shared<I8042>([&] { ++resets; }), 0x60, I8042::kSize)
+          .ok());
   Out(bus, 0x60, 0xfe);  // Data port: not a command.
   Out(bus, 0x64, 0xaa);  // Another command.
   Out(bus, 0x64, 0xf1);  // Pulse output-port bits, bit 0 (reset) left alone.
@@ -149,10 +149,10 @@ TEST(I8042, UnansweredRepliesAreBounded) {
 class CmosTest : public ::testing::Test {
  protected:
   void Attach(const Cmos::MachineInfo& machine) {
-    ASSERT_TRUE(bus_.Insert(std::make_shared<Cmos>(
-                                machine, [this] { return now_; }),
-                            Cmos::kIndexPort, Cmos::kSize)
-                    .ok());
+    ASSERT_TRUE(
+        bus_.Insert(std::make_shared<Cmos>(machine, [this] { return now_; }),
+                    Cmos::kIndexPort, Cmos::kSize)
+            .ok());
   }
   uint32_t Get(uint8_t index) {
     Out(bus_, 0x70, index);
@@ -195,9 +195,9 @@ TEST_F(CmosTest, BinaryAnd12HourModes) {
   EXPECT_EQ(Get(0x00), 59u);    // 0x3b
   EXPECT_EQ(Get(0x04), 0x81u);  // 1 PM
   EXPECT_EQ(Get(0x09), 26u);
-  Set(0x0b, 0x00);              // BCD, 12-hour.
+  Set(0x0b, 0x00);  // BCD, 12-hour.
   EXPECT_EQ(Get(0x04), 0x81u);
-  now_ -= absl::Hours(13);      // 00:45: 12 AM
+  now_ -= absl::Hours(13);  // 00:45: 12 AM
   EXPECT_EQ(Get(0x04), 0x12u);
 }
 
@@ -209,7 +209,7 @@ TEST_F(CmosTest, UpdateInProgressOnlyJustBeforeTheSecondTicks) {
   Set(0x0b, 0x82);                     // SET: updates stopped, so no UIP.
   EXPECT_EQ(Get(0x0a) & 0x80, 0u);
   Set(0x0b, 0x02);
-  Set(0x0a, 0xa6);  // UIP is read-only.
+  Set(0x0a, 0xa6);                  // UIP is read-only.
   now_ += absl::Microseconds(300);  // just after the update
   EXPECT_EQ(Get(0x0a), 0x26u);
 }
@@ -247,17 +247,17 @@ TEST_F(CmosTest, MemorySizeAndCpuBytesAsQemuWritesThem) {
   Attach({.ram_below_4g = uint64_t{2} << 30,
           .ram_above_4g = uint64_t{2} << 30,
           .cpus = 4});
-  EXPECT_EQ(Get(0x15) | Get(0x16) << 8, 640u);      // base memory, KiB
-  EXPECT_EQ(Get(0x17) | Get(0x18) << 8, 0xffffu);   // above 1 MiB, capped
+  EXPECT_EQ(Get(0x15) | Get(0x16) << 8, 640u);     // base memory, KiB
+  EXPECT_EQ(Get(0x17) | Get(0x18) << 8, 0xffffu);  // above 1 MiB, capped
   EXPECT_EQ(Get(0x30) | Get(0x31) << 8, 0xffffu);
-  EXPECT_EQ(Get(0x34) | Get(0x35) << 8, 0x7f00u);   // above 16 MiB, 64 KiB
+  EXPECT_EQ(Get(0x34) | Get(0x35) << 8, 0x7f00u);  // above 16 MiB, 64 KiB
   EXPECT_EQ(Get(0x5b) | Get(0x5c) << 8 | Get(0x5d) << 16, 0x8000u);
   EXPECT_EQ(Get(0x5f), 3u);     // CPUs - 1
   EXPECT_EQ(Get(0x14), 0x06u);  // FPU, PS/2 mouse port
   EXPECT_EQ(Get(0x10), 0x00u);  // no floppy drives
   EXPECT_EQ(Get(0x3d), 0x12u);  // boot order "cad"
   EXPECT_EQ(Get(0x38), 0x30u);
-  Set(0x40, 0xa5);              // The rest is RAM.
+  Set(0x40, 0xa5);  // The rest is RAM.
   EXPECT_EQ(Get(0x40), 0xa5u);
   Set(0x0d, 0x00);  // Register D is read-only.
   EXPECT_EQ(Get(0x0d), 0x80u);

@@ -30,11 +30,13 @@ int ReportOutcome(const RunOutcome& outcome, std::FILE* out) {
       PrintState(outcome, out);
       return kExitHalt;
     case StopReason::kSignal:
-      std::fprintf(out, "vmm: %s\n", std::string(outcome.error.message()).c_str());
+      std::fprintf(out, "vmm: %s\n",
+                   std::string(outcome.error.message()).c_str());
       PrintState(outcome, out);
       return 128 + outcome.signal;
     case StopReason::kError:
-      std::fprintf(out, "vmm: %s\n", std::string(outcome.error.message()).c_str());
+      std::fprintf(out, "vmm: %s\n",
+                   std::string(outcome.error.message()).c_str());
       PrintState(outcome, out);
       return kExitError;
   }

@@ -112,9 +112,9 @@ absl::StatusOr<bool> AttachFwCfg(
   RETURN_IF_ERROR(fw_cfg::CheckFwCfgItemFiles(config));
   // QEMU limits files to 0x20 slots by default, which its own files mostly
   // fill; a guest cannot see the limit, so allow every key there is.
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<fw_cfg::FwCfg> device,
-      fw_cfg::FwCfg::Create(memory, fw_cfg::FwCfgOptions{.file_slots = 0x3fe0}));
+  ASSIGN_OR_RETURN(std::shared_ptr<fw_cfg::FwCfg> device,
+                   fw_cfg::FwCfg::Create(
+                       memory, fw_cfg::FwCfgOptions{.file_slots = 0x3fe0}));
   if (options.layout == Layout::kX86_64) {
     RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
     RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));
@@ -125,8 +125,7 @@ absl::StatusOr<bool> AttachFwCfg(
       fw_cfg::kNbCpus,
       fw_cfg::MakeLe16Item(static_cast<uint16_t>(options.boot_cpus))));
   RETURN_IF_ERROR(fw_cfg::AddUserItems(*device, config));
-  RETURN_IF_ERROR(
-      fw_cfg::AttachMmio(device, mmio, fw_cfg::kArmVirtMmioBase));
+  RETURN_IF_ERROR(fw_cfg::AttachMmio(device, mmio, fw_cfg::kArmVirtMmioBase));
   return true;
 }
 

@@ -10,15 +10,14 @@
 #ifndef VMM_FW_CFG_PART_H_
 #define VMM_FW_CFG_PART_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include <cstdint>
-#include <optional>
-
 #include "acpi_tables/x86_acpi.h"
 #include "vm-device/bus.h"
 #include "vm-memory/guest_memory.h"

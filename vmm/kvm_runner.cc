@@ -100,28 +100,28 @@ void HandleExit(KvmVcpu& vcpu, Machine& machine, StopLatch& latch) {
           return;
       }
     case KVM_EXIT_SHUTDOWN:
-      latch.Request(StopReason::kError,
-                    absl::AbortedError(absl::StrFormat(
-                        "vCPU %d: triple fault (KVM_EXIT_SHUTDOWN)", vcpu.id())));
+      latch.Request(
+          StopReason::kError,
+          absl::AbortedError(absl::StrFormat(
+              "vCPU %d: triple fault (KVM_EXIT_SHUTDOWN)", vcpu.id())));
       return;
     case KVM_EXIT_FAIL_ENTRY:
-      latch.Request(StopReason::kError,
-                    absl::InternalError(absl::StrFormat(
-                        "vCPU %d: VM entry failed, hardware reason 0x%x",
-                        vcpu.id(),
-                        run->fail_entry.hardware_entry_failure_reason)));
+      latch.Request(
+          StopReason::kError,
+          absl::InternalError(absl::StrFormat(
+              "vCPU %d: VM entry failed, hardware reason 0x%x", vcpu.id(),
+              run->fail_entry.hardware_entry_failure_reason)));
       return;
     case KVM_EXIT_INTERNAL_ERROR:
       latch.Request(StopReason::kError,
-                    absl::InternalError(
-                        absl::StrFormat("vCPU %d: KVM internal error, suberror %d",
-                                        vcpu.id(), run->internal.suberror)));
+                    absl::InternalError(absl::StrFormat(
+                        "vCPU %d: KVM internal error, suberror %d", vcpu.id(),
+                        run->internal.suberror)));
       return;
     default:
-      latch.Request(StopReason::kError,
-                    absl::InternalError(
-                        absl::StrFormat("vCPU %d: unexpected KVM exit %d",
-                                        vcpu.id(), run->exit_reason)));
+      latch.Request(StopReason::kError, absl::InternalError(absl::StrFormat(
+                                            "vCPU %d: unexpected KVM exit %d",
+                                            vcpu.id(), run->exit_reason)));
       return;
   }
 }
@@ -200,9 +200,8 @@ void WaitForStop(StopLatch& latch, int signal_fd) {
   pollfd fds[2] = {{latch.fd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
   while (!latch.reason().has_value()) {
     if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-      latch.Request(StopReason::kError,
-                    absl::InternalError(absl::StrFormat(
-                        "poll: %s", std::strerror(errno))));
+      latch.Request(StopReason::kError, absl::InternalError(absl::StrFormat(
+                                            "poll: %s", std::strerror(errno))));
       return;
     }
     signalfd_siginfo info;
@@ -257,11 +256,11 @@ absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
     return absl::ResourceExhaustedError(
         absl::StrFormat("signalfd: %s", std::strerror(errno)));
   }
-  const std::unique_ptr<int, void (*)(int*)> close_signal_fd(
-      new int(signal_fd), [](int* fd) {
-        close(*fd);
-        delete fd;
-      });
+  const std::unique_ptr<int, void (*)(int*)> close_signal_fd(new int(signal_fd),
+                                                             [](int* fd) {
+                                                               close(*fd);
+                                                               delete fd;
+                                                             });
 
   absl::StatusOr<Kvm> kvm = Kvm::Open();
   if (!kvm.ok()) {
@@ -299,14 +298,16 @@ absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
   latch.Clear();
   std::vector<std::thread> threads;
   for (auto& vcpu : vcpus) {
-    threads.emplace_back(
-        [&machine, &latch, raw = vcpu.get()] { RunVcpu(*raw, machine, latch); });
+    threads.emplace_back([&machine, &latch, raw = vcpu.get()] {
+      RunVcpu(*raw, machine, latch);
+    });
   }
   WaitForStop(latch, signal_fd);
   // Wake every vCPU so it sees the end: immediate_exit makes a KVM_RUN that
   // starts after the kick return at once.
   for (auto& vcpu : vcpus) vcpu->run()->immediate_exit = 1;
-  for (auto& thread : threads) pthread_kill(thread.native_handle(), kKickSignal);
+  for (auto& thread : threads)
+    pthread_kill(thread.native_handle(), kKickSignal);
   for (auto& thread : threads) thread.join();
 
   RunOutcome outcome;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "vmm/devices/acpi_pm.h"
 #include "vmm/devices/cmos.h"
@@ -14,7 +15,6 @@
 #include "vmm/fw_cfg_part.h"
 #include "vmm/layout.h"
 #include "vmm/x86/firmware.h"
-#include "base/status_context.h"
 
 namespace vmm {
 namespace {
@@ -39,18 +39,17 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   acpi.num_vcpus = options.boot_cpus;
   acpi.cmos_rtc = true;
   acpi.i8042 = true;
-  ASSIGN_OR_RETURN(
-      machine->has_fw_cfg_,
-      AttachFwCfg({.layout = options.layout,
-                   .memory_size = options.memory_size,
-                   .boot_cpus = options.boot_cpus,
-                   .kernel = options.kernel,
-                   .initramfs = options.initramfs,
-                   .cmdline = options.cmdline,
-                   .acpi = acpi,
-                   .option = options.fw_cfg},
-                  machine->memory_, machine->pio_, machine->mmio_,
-                  machine->warnings_));
+  ASSIGN_OR_RETURN(machine->has_fw_cfg_,
+                   AttachFwCfg({.layout = options.layout,
+                                .memory_size = options.memory_size,
+                                .boot_cpus = options.boot_cpus,
+                                .kernel = options.kernel,
+                                .initramfs = options.initramfs,
+                                .cmdline = options.cmdline,
+                                .acpi = acpi,
+                                .option = options.fw_cfg},
+                               machine->memory_, machine->pio_, machine->mmio_,
+                               machine->warnings_));
   // The DSDT announces fw_cfg only where it is.
   if (!machine->has_fw_cfg_) acpi.fw_cfg.reset();
   if (options.layout == Layout::kX86_64) {
@@ -90,26 +89,25 @@ absl::Status Machine::OpenConsole(const VmmOptions& options) {
 
 absl::Status Machine::AddX86Devices(const VmmOptions& options) {
   std::FILE* const console = console_;
-  RETURN_IF_ERROR(pio_.Insert(
-      std::make_shared<Serial16550>(
-          [console](uint8_t byte) {
-            if (console == nullptr) return;
-            std::fputc(byte, console);
-            if (byte == '\n') std::fflush(console);
-          },
-          [this] { irqs_.Raise(Serial16550::kCom1Irq); }),
-      Serial16550::kCom1Base, 8));
+  RETURN_IF_ERROR(
+      pio_.Insert(std::make_shared<Serial16550>(
+                      [console](uint8_t byte) {
+                        if (console == nullptr) return;
+                        std::fputc(byte, console);
+                        if (byte == '\n') std::fflush(console);
+                      },
+                      [this] { irqs_.Raise(Serial16550::kCom1Irq); }),
+                  Serial16550::kCom1Base, 8));
   RETURN_IF_ERROR(pio_.Insert(std::make_shared<I8042>([this] {
                                 stop_latch_->Request(StopReason::kReset);
                               }),
                               I8042::kDataPort, I8042::kSize));
   const uint64_t below = RamBelowFourGiB(options.memory_size);
-  RETURN_IF_ERROR(pio_.Insert(
-      std::make_shared<Cmos>(
-          Cmos::MachineInfo{.ram_below_4g = below,
-                            .ram_above_4g = options.memory_size - below,
-                            .cpus = options.boot_cpus}),
-      Cmos::kIndexPort, Cmos::kSize));
+  RETURN_IF_ERROR(pio_.Insert(std::make_shared<Cmos>(Cmos::MachineInfo{
+                                  .ram_below_4g = below,
+                                  .ram_above_4g = options.memory_size - below,
+                                  .cpus = options.boot_cpus}),
+                              Cmos::kIndexPort, Cmos::kSize));
   // ACPI's fixed PM1 block, where the FADT says: S5 powers off.
   return pio_.Insert(std::make_shared<AcpiPm>([this] {
                        stop_latch_->Request(StopReason::kPowerOff);

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "vmm/fw_cfg_part.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "vmm/fw_cfg_part.h"
 #include "vmm/testdata/bzimage.h"
 
 namespace vmm {

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     return vmm::kExitPowerOff;
   }
   if (options->fw_cfg) {
-    for (const std::string& warning : vmm::FwCfgOptionWarnings(*options->fw_cfg)) {
+    for (const std::string& warning :
+         vmm::FwCfgOptionWarnings(*options->fw_cfg)) {
       std::fprintf(stderr, "vmm: warning: %s\n", warning.c_str());
     }
   }

@@ -63,10 +63,10 @@ absl::StatusOr<std::string> ReadResponseFile(std::string_view option,
   absl::StatusOr<base::RegularFile> file =
       base::ReadRegularFile(path, kMaxBytes + 1);
   if (!file.ok()) {
-    return Bad(option, absl::StrFormat("@%s: %s", path,
-                                       std::string_view(
-                                           file.status().message().data(),
-                                           file.status().message().size())));
+    return Bad(option, absl::StrFormat(
+                           "@%s: %s", path,
+                           std::string_view(file.status().message().data(),
+                                            file.status().message().size())));
   }
   if (file->size > kMaxBytes) {
     return Bad(option, absl::StrFormat("@%s is larger than 256 MiB", path));

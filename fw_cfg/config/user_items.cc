@@ -4,10 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
-#include "fw_cfg/file_item.h"
-#include "fw_cfg/item.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
+#include "fw_cfg/file_item.h"
+#include "fw_cfg/item.h"
 
 namespace fw_cfg {
 

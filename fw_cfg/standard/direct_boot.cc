@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_format.h"
 #include "base/regular_file.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "fw_cfg/file_item.h"
 #include "fw_cfg/item.h"
 #include "fw_cfg/keys.h"
-#include "base/status_context.h"
 
 namespace fw_cfg {
 absl::Status AddX86DirectBoot(FwCfg& device,

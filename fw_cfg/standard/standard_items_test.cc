@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "linux-loader/e820.h"
 #include "fw_cfg/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "linux-loader/e820.h"
 
 namespace fw_cfg {
 namespace {

@@ -41,10 +41,10 @@ absl::StatusOr<std::unique_ptr<QtestProcess>> QtestProcess::Start(
     ProcessOptions options) {
   std::unique_ptr<QtestProcess> process(new QtestProcess(std::move(options)));
   const ProcessOptions& opts = process->options_;
-  absl::StatusOr<base::Subprocess> child = base::Subprocess::Start(
-      opts.argv, {.stderr_path = opts.stderr_path,
-                  .pipe_stdin = true,
-                  .pipe_stdout = true});
+  absl::StatusOr<base::Subprocess> child =
+      base::Subprocess::Start(opts.argv, {.stderr_path = opts.stderr_path,
+                                          .pipe_stdin = true,
+                                          .pipe_stdout = true});
   if (!child.ok()) return child.status();
   process->child_.emplace(*std::move(child));
   return process;
@@ -247,7 +247,7 @@ void RunExchanges(std::vector<Exchange>& exchanges, int reply_timeout_s) {
       if (is_stdin) {
         const ssize_t n =
             write(p->child_->stdin_fd(), st.input.data() + st.written,
-                                st.input.size() - st.written);
+                  st.input.size() - st.written);
         if (n > 0) {
           st.written += static_cast<size_t>(n);
           st.last_progress = now;

@@ -17,12 +17,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "tools/fwcfg/qtest_client.h"
 #include "tools/fwcfg/qtest_reader.h"
 #include "tools/fwcfg/reader.h"
 #include "tools/fwcfg/sysfs_reader.h"
-#include "base/status_context.h"
 
 namespace fwcfg {
 namespace {
@@ -432,10 +432,7 @@ int Dump(FwCfgReader& reader, const CliOptions& options, std::FILE* out,
     if (!status.ok() && regular) unlink(options.output->c_str());
   }
   if (!status.ok()) {
-    return Report(
-        err,
-        base::WithContext(status, item->label),
-        kExitFailure);
+    return Report(err, base::WithContext(status, item->label), kExitFailure);
   }
   return kExitOk;
 }
@@ -484,10 +481,7 @@ int Verify(FwCfgReader& reader, const CliOptions& options, std::FILE* out,
       });
   if (!host_error.ok()) return Report(err, host_error, kExitFailure);
   if (!status.ok() && !difference) {
-    return Report(
-        err,
-        base::WithContext(status, item->label),
-        kExitFailure);
+    return Report(err, base::WithContext(status, item->label), kExitFailure);
   }
   // The host file's size: what was compared plus whatever is left.
   uint64_t host_size = compared;

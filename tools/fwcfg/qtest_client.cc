@@ -28,7 +28,8 @@ absl::Status Errno(std::string_view what, int error) {
   if (error == EPIPE || error == ECONNRESET) {
     return absl::UnavailableError("qtest: the server closed the connection");
   }
-  return absl::ErrnoToStatus(error, absl::string_view(what.data(), what.size()));
+  return absl::ErrnoToStatus(error,
+                             absl::string_view(what.data(), what.size()));
 }
 
 absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
@@ -346,12 +347,12 @@ absl::StatusOr<std::unique_ptr<QtestListener>> QtestListener::Create(
     return Errno(absl::StrFormat("qtest: bind %s", path), errno);
   }
   if (listen(fd.get(), 1) != 0) {
-    absl::Status status = Errno(absl::StrFormat("qtest: listen on %s", path), errno);
+    absl::Status status =
+        Errno(absl::StrFormat("qtest: listen on %s", path), errno);
     unlink(path.c_str());
     return status;
   }
-  return std::unique_ptr<QtestListener>(
-      new QtestListener(std::move(fd), path));
+  return std::unique_ptr<QtestListener>(new QtestListener(std::move(fd), path));
 }
 
 QtestListener::~QtestListener() { unlink(path_.c_str()); }
@@ -362,7 +363,8 @@ absl::StatusOr<std::unique_ptr<QtestClient>> QtestListener::Accept(
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     base::UniqueFd client(accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (client.valid()) return QtestClient::FromFd(std::move(client), timeout_ms);
+    if (client.valid())
+      return QtestClient::FromFd(std::move(client), timeout_ms);
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       return Errno(absl::StrFormat("qtest: accept on %s", path_), errno);
     }

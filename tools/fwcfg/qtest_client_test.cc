@@ -81,7 +81,8 @@ TEST(QtestClientTest, TypedCommandsFormatAndParse) {
     if (line == "read 0x100000 3") return "OK 0x0102ff\n";
     return "OK\n";
   });
-  auto client = QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
+  auto client =
+      QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
   EXPECT_TRUE(client->OutW(0x510, 0x19).ok());
   EXPECT_TRUE(client->OutL(0x518, 0x00100000).ok());
   EXPECT_EQ(*client->InB(0x511), 0x51);
@@ -106,7 +107,8 @@ TEST(QtestClientTest, FailReplyIsAnErrorAndTheStreamStaysInStep) {
     if (line == "inb 0x511") return "OK 0x0045\n";
     return "OK\n";
   });
-  auto client = QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
+  auto client =
+      QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
   const std::vector<std::string> batch = {"outw 0x510 0x0", "bogus",
                                           "inb 0x511"};
   absl::StatusOr<std::vector<std::string>> replies = client->Transact(batch);
@@ -122,7 +124,8 @@ TEST(QtestClientTest, SkipsIrqLinesAndCarriageReturns) {
   FakeServer server([](const std::string&) -> std::string {
     return "IRQ raise 4\nOK 0x0001\r\n";
   });
-  auto client = QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
+  auto client =
+      QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
   EXPECT_EQ(*client->InB(0x511), 1);
 }
 
@@ -158,7 +161,8 @@ TEST(QtestClientTest, MalformedReadReplies) {
     if (line == "read 0x0 1") return "OK 0xzz\n";
     return "OK junk\n";
   });
-  auto client = QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
+  auto client =
+      QtestClient::FromFd(base::UniqueFd(server.TakeClientFd()), 5000);
   EXPECT_THAT(std::string(client->Read(0, 2).status().message()),
               HasSubstr("expected 0x and 4 hex digits"));
   EXPECT_THAT(std::string(client->Read(0, 1).status().message()),

@@ -318,10 +318,10 @@ TEST_P(VmmTest, BinaryListensForTheServer) {
   const std::string socket = dir_.Join("listen.sock");
   const std::string out = dir_.Join("listen.out");
   const std::string err = dir_.Join("listen.err");
-  absl::StatusOr<base::Subprocess> tool = base::Subprocess::Start(
-      {fwcfg_, "--qtest", "listen:" + socket, "--layout", GetParam().fwcfg,
-       "list"},
-      {.stdout_path = out, .stderr_path = err});
+  absl::StatusOr<base::Subprocess> tool =
+      base::Subprocess::Start({fwcfg_, "--qtest", "listen:" + socket,
+                               "--layout", GetParam().fwcfg, "list"},
+                              {.stdout_path = out, .stderr_path = err});
   ASSERT_TRUE(tool.ok()) << tool.status();
   ASSERT_TRUE(testing::WaitForListeningSocket(socket, kTimeoutMs, &*tool).ok())
       << *testing::ReadFile(err);

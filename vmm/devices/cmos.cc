@@ -193,9 +193,9 @@ void Cmos::WriteRegister(uint8_t index, uint8_t value) {
     // CivilSecond normalizes out-of-range fields (month 13 is January of
     // the next year), so any byte gives some time.
     const absl::Time wanted =
-        absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute,
-                                          second),
-                        absl::UTCTimeZone()) +
+        absl::FromCivil(
+            absl::CivilSecond(year, month, day, hour, minute, second),
+            absl::UTCTimeZone()) +
         (guest - absl::FromCivil(now, absl::UTCTimeZone()));
     offset_ += wanted - guest;
     return;

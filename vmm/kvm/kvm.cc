@@ -171,7 +171,8 @@ absl::Status KvmVm::SetIrqLine(uint32_t irq, bool level) const {
   kvm_irq_level line{};
   line.irq = irq;
   line.level = level ? 1 : 0;
-  if (ioctl(fd_.get(), KVM_IRQ_LINE, &line) < 0) return IoctlError("KVM_IRQ_LINE");
+  if (ioctl(fd_.get(), KVM_IRQ_LINE, &line) < 0)
+    return IoctlError("KVM_IRQ_LINE");
   return absl::OkStatus();
 }
 
@@ -189,23 +190,27 @@ KvmVcpu::~KvmVcpu() { munmap(run_, run_size_); }
 
 absl::StatusOr<kvm_regs> KvmVcpu::GetRegs() const {
   kvm_regs regs{};
-  if (ioctl(fd_.get(), KVM_GET_REGS, &regs) < 0) return IoctlError("KVM_GET_REGS");
+  if (ioctl(fd_.get(), KVM_GET_REGS, &regs) < 0)
+    return IoctlError("KVM_GET_REGS");
   return regs;
 }
 
 absl::Status KvmVcpu::SetRegs(const kvm_regs& regs) const {
-  if (ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0) return IoctlError("KVM_SET_REGS");
+  if (ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0)
+    return IoctlError("KVM_SET_REGS");
   return absl::OkStatus();
 }
 
 absl::StatusOr<kvm_sregs> KvmVcpu::GetSregs() const {
   kvm_sregs sregs{};
-  if (ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0) return IoctlError("KVM_GET_SREGS");
+  if (ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0)
+    return IoctlError("KVM_GET_SREGS");
   return sregs;
 }
 
 absl::Status KvmVcpu::SetSregs(const kvm_sregs& sregs) const {
-  if (ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0) return IoctlError("KVM_SET_SREGS");
+  if (ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0)
+    return IoctlError("KVM_SET_SREGS");
   return absl::OkStatus();
 }
 

@@ -16,7 +16,8 @@ namespace vmm {
 namespace {
 
 absl::Status Errno(std::string_view what) {
-  return absl::ErrnoToStatus(errno, absl::string_view(what.data(), what.size()));
+  return absl::ErrnoToStatus(errno,
+                             absl::string_view(what.data(), what.size()));
 }
 
 // The listening socket's file, removed when SIGINT or SIGTERM ends the
@@ -32,7 +33,8 @@ void RemoveSocketAndDie(int signal_number) {
   raise(signal_number);
 }
 
-absl::StatusOr<base::UniqueFd> UnixSocket(const std::string& path, bool server) {
+absl::StatusOr<base::UniqueFd> UnixSocket(const std::string& path,
+                                          bool server) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(address.sun_path)) {

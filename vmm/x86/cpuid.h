@@ -29,7 +29,7 @@ namespace vmm {
 
 inline constexpr uint32_t kKvmCpuidSignature = 0x40000000;
 inline constexpr uint32_t kKvmCpuidFeatures = 0x40000001;
-inline constexpr uint32_t kCpuidHypervisorBit = 1u << 31;      // leaf 1 ECX
+inline constexpr uint32_t kCpuidHypervisorBit = 1u << 31;        // leaf 1 ECX
 inline constexpr uint32_t kCpuidTscDeadlineTimerBit = 1u << 24;  // leaf 1 ECX
 
 std::vector<kvm_cpuid_entry2> CpuidFor(

@@ -124,8 +124,7 @@ absl::StatusOr<ElfKernel> LoadElfKernel(const vm_memory::GuestMemory& memory,
 absl::StatusOr<ElfKernel> LoadElfKernel(const vm_memory::GuestMemory& memory,
                                         absl::Span<const uint8_t> image) {
   return LoadElfKernel(
-      memory, image.size(),
-      [image](uint64_t offset, absl::Span<uint8_t> out) {
+      memory, image.size(), [image](uint64_t offset, absl::Span<uint8_t> out) {
         // LoadElfKernel asks only for ranges inside the image.
         std::copy_n(image.begin() + offset, out.size(), out.begin());
         return absl::OkStatus();

@@ -33,7 +33,8 @@ absl::StatusOr<base::UniqueFd> SealedCopy(const std::vector<uint8_t>& bytes) {
     const ssize_t n = write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::ErrnoToStatus(errno, "writing the firmware copy");
-    if (n == 0) return absl::InternalError("writing the firmware copy: no progress");
+    if (n == 0)
+      return absl::InternalError("writing the firmware copy: no progress");
     done += static_cast<size_t>(n);
   }
   if (fcntl(fd.get(), F_ADD_SEALS,
@@ -83,7 +84,8 @@ CreateMemoryWithFirmware(absl::Span<const vm_memory::RegionLayout> ram,
   // Each mapping holds its own reference to the copy; `fd` closes on return.
   ASSIGN_OR_RETURN(const base::UniqueFd fd, SealedCopy(file->bytes));
   absl::StatusOr<std::unique_ptr<MemoryRegion>> high =
-      MemoryRegion::CreateFromFile(GuestAddress(kFourGiB - size), size, fd.get(), 0,
+      MemoryRegion::CreateFromFile(GuestAddress(kFourGiB - size), size,
+                                   fd.get(), 0,
                                    vm_memory::RegionAccess::kReadOnly);
   absl::StatusOr<std::unique_ptr<MemoryRegion>> isa =
       MemoryRegion::CreateFromFile(GuestAddress(kOneMiB - isa_size), isa_size,

@@ -151,7 +151,8 @@ absl::StatusOr<LoadedKernel> LoadBzImage(const vm_memory::GuestMemory& memory,
         "with XLF_KERNEL_64)",
         version >> 8, version & 0xff));
   }
-  const uint64_t setup_size = linux_loader::SetupBytes(image[kSetupSectsOffset]);
+  const uint64_t setup_size =
+      linux_loader::SetupBytes(image[kSetupSectsOffset]);
   if (setup_size >= image.size()) return bad("setup is larger than the file");
 
   RETURN_IF_ERROR(
@@ -160,8 +161,8 @@ absl::StatusOr<LoadedKernel> LoadBzImage(const vm_memory::GuestMemory& memory,
   kernel.zero_page.assign(kZeroPageSize, 0);
   const size_t header_end = std::min<size_t>(
       0x202 + image[0x201], std::min<size_t>(image.size(), kZeroPageSize));
-  std::memcpy(kernel.zero_page.data() + kSetupSectsOffset, image.data() + kSetupSectsOffset,
-              header_end - kSetupSectsOffset);
+  std::memcpy(kernel.zero_page.data() + kSetupSectsOffset,
+              image.data() + kSetupSectsOffset, header_end - kSetupSectsOffset);
   kernel.entry = kKernelAddress + 0x200;  // startup_64
   kernel.end = kKernelAddress + (image.size() - setup_size);
   kernel.cmdline_limit = base::LoadLe32(image.data() + kCmdlineSizeOffset);
@@ -196,8 +197,10 @@ absl::StatusOr<LoadedKernel> LoadVmlinux(const vm_memory::GuestMemory& memory,
   kernel.end = elf->end;
   kernel.cmdline_limit = kElfCmdlineLimit;
   kernel.initrd_addr_max = kElfInitrdAddrMax;
-  base::StoreLe32(kernel.zero_page.data() + kCmdlineSizeOffset, kElfCmdlineLimit);
-  base::StoreLe32(kernel.zero_page.data() + kInitrdAddrMaxOffset, kElfInitrdAddrMax);
+  base::StoreLe32(kernel.zero_page.data() + kCmdlineSizeOffset,
+                  kElfCmdlineLimit);
+  base::StoreLe32(kernel.zero_page.data() + kInitrdAddrMaxOffset,
+                  kElfInitrdAddrMax);
   return kernel;
 }
 
