@@ -36,6 +36,28 @@ inline void WriteBus(const vm_device::Bus& bus, uint64_t address, int size,
   bus.Write(address, absl::MakeConstSpan(bytes, size));
 }
 
+// A device without guest memory or DMA, for tests of what is added to it.
+inline std::shared_ptr<FwCfg> DeviceWithoutMemory() {
+  return *FwCfg::Create(nullptr, FwCfgOptions{.dma = false});
+}
+
+// Selects `key` and reads `n` bytes through the device's data register.
+inline std::vector<uint8_t> ReadKey(FwCfg& device, uint16_t key, size_t n) {
+  std::vector<uint8_t> bytes(n);
+  device.Select(key);
+  device.ReadData(absl::MakeSpan(bytes));
+  return bytes;
+}
+
+// The key of the file `name`; a test failure (and 0) if there is none.
+inline uint16_t KeyOf(FwCfg& device, const std::string& name) {
+  for (const FileInfo& file : device.ListFiles()) {
+    if (file.name == name) return file.key;
+  }
+  ADD_FAILURE() << "no file " << name;
+  return 0;
+}
+
 // Guest RAM and a device, shared by both machine kinds.
 class MachineBase {
  public:

@@ -18,11 +18,7 @@ T=${TEST_TMPDIR:-$(mktemp -d)}
 mkdir -p "$T/out"
 T=$(realpath "$T")
 
-if kvm_device_usable; then
-  export FWCFG_NESTED=direct
-else
-  nested_use_guest "$BUILD_SH" || exit 1
-fi
+nested_any_kvm "$BUILD_SH" || exit 1
 
 cat >"$T/out/script.sh" <<SCRIPT
 source "\$NESTED_HARNESS"
@@ -34,10 +30,7 @@ SCRIPT
 
 run_status=0
 nested_run "$T/out" "$T/out/script.sh" 600 || run_status=$?
-if [[ $run_status -eq 77 ]]; then
-  echo "SKIPPED: no KVM here, and QEMU's TCG gives no SVM to nest one"
-  exit 0
-fi
+nested_exit_if_skipped "$run_status"
 echo "KVM: $(nested_mode) ($(kvm_backend) here)"
 cat "$T/out/kvm_boot_test.log" 2>/dev/null || true
 status=0

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "fw_cfg/config/fw_cfg_config.h"
 #include "fw_cfg/file_item.h"
+#include "fw_cfg/test_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -20,24 +21,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::shared_ptr<FwCfg> Device() {
-  return *FwCfg::Create(nullptr, FwCfgOptions{.dma = false});
-}
+using ::fw_cfg::testing::KeyOf;
+using ::fw_cfg::testing::ReadKey;
 
-std::vector<uint8_t> ReadKey(FwCfg& device, uint16_t key, size_t n) {
-  std::vector<uint8_t> bytes(n);
-  device.Select(key);
-  device.ReadData(absl::MakeSpan(bytes));
-  return bytes;
-}
-
-uint16_t KeyOf(FwCfg& device, const std::string& name) {
-  for (const FileInfo& file : device.ListFiles()) {
-    if (file.name == name) return file.key;
-  }
-  ADD_FAILURE() << "no file " << name;
-  return 0;
-}
+std::shared_ptr<FwCfg> Device() { return testing::DeviceWithoutMemory(); }
 
 TEST(UserItems, UserItemsFromTheOption) {
   const std::string path = ::testing::TempDir() + "/standard_items_setup.txt";

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "fw_cfg/keys.h"
+#include "fw_cfg/test_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "linux-loader/e820.h"
@@ -17,24 +18,10 @@ using ::linux_loader::E820Entry;
 using ::linux_loader::kE820Ram;
 using ::testing::ElementsAre;
 
-std::shared_ptr<FwCfg> Device() {
-  return *FwCfg::Create(nullptr, FwCfgOptions{.dma = false});
-}
+using ::fw_cfg::testing::KeyOf;
+using ::fw_cfg::testing::ReadKey;
 
-std::vector<uint8_t> ReadKey(FwCfg& device, uint16_t key, size_t n) {
-  std::vector<uint8_t> bytes(n);
-  device.Select(key);
-  device.ReadData(absl::MakeSpan(bytes));
-  return bytes;
-}
-
-uint16_t KeyOf(FwCfg& device, const std::string& name) {
-  for (const FileInfo& file : device.ListFiles()) {
-    if (file.name == name) return file.key;
-  }
-  ADD_FAILURE() << "no file " << name;
-  return 0;
-}
+std::shared_ptr<FwCfg> Device() { return testing::DeviceWithoutMemory(); }
 
 TEST(StandardItems, MachineInfo) {
   auto device = Device();

@@ -27,11 +27,7 @@ T=$(realpath "$T")
 
 command -v qemu-system-x86_64 >/dev/null ||
   { echo "FAIL: qemu-system-x86_64 not found (tools/bazel installs qemu-system-x86)"; exit 1; }
-if kvm_device_usable; then
-  export FWCFG_NESTED=direct
-else
-  nested_use_guest "$BUILD_SH" || exit 1
-fi
+nested_any_kvm "$BUILD_SH" || exit 1
 
 # The user items: empty, 1 byte, 60 KiB, a 55-byte name, a string.
 P=opt/org.fwcfg-vmm
@@ -67,10 +63,7 @@ EOF
 status=0
 run_status=0
 nested_run "$T/out" "$T/out/script.sh" 900 || run_status=$?
-if [[ $run_status -eq 77 ]]; then
-  echo "SKIPPED: no KVM here, and QEMU's TCG gives no SVM to nest one"
-  exit 0
-fi
+nested_exit_if_skipped "$run_status"
 echo "KVM: $(nested_mode) ($(kvm_backend) here)"
 [[ $run_status -eq 0 ]] || { echo "FAIL: the runs did not complete (harness status $run_status)"; status=1; }
 grep -qx 'qemu exit 0' "$T/out/status" 2>/dev/null ||

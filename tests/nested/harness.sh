@@ -99,6 +99,26 @@ nested_use_guest() {
   export NESTED_GUEST_DIR
 }
 
+# nested_any_kvm BUILD_SH: for tests whose guests need no more than kvm_pvm
+# gives (no unmodified Linux): direct on any usable /dev/kvm, otherwise
+# nested_use_guest.
+nested_any_kvm() {
+  if kvm_device_usable; then
+    export FWCFG_NESTED=direct
+  else
+    nested_use_guest "$1"
+  fi
+}
+
+# nested_exit_if_skipped STATUS: with nested_run's status 77 (no KVM here,
+# and TCG gives no SVM to nest one), says so and ends the test as passed.
+nested_exit_if_skipped() {
+  if [[ "$1" -eq 77 ]]; then
+    echo "SKIPPED: no KVM here, and QEMU's TCG gives no SVM to nest one"
+    exit 0
+  fi
+}
+
 # direct or nested, as described above.
 nested_mode() {
   case "${FWCFG_NESTED:-auto}" in
