@@ -116,6 +116,11 @@ void FwCfg::SelectLocked(uint16_t key) {
   selected_key_ = key;
   offset_ = 0;
   if (Item* item = Resolve(key); item != nullptr) item->OnSelect();
+  if (options_.trace != nullptr) {
+    // QEMU's `ret`: whether the key lies below its last file slot.
+    options_.trace->Select(
+        this, key, (key & kEntryMask) < kFileFirst + options_.file_slots);
+  }
 }
 
 void FwCfg::Select(uint16_t key) {

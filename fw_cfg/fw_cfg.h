@@ -42,6 +42,7 @@
 #include "fw_cfg/file_directory.h"
 #include "fw_cfg/item.h"
 #include "fw_cfg/keys.h"
+#include "fw_cfg/trace.h"
 #include "vm-memory/guest_memory.h"
 
 namespace fw_cfg {
@@ -52,6 +53,8 @@ struct FwCfgOptions {
   uint32_t file_slots = kDefaultFileSlots;
   // Whether the DMA interface exists (the ID key then reads 3, else 1).
   bool dma = true;
+  // Receives QEMU's trace events (trace.h); none when null.
+  std::shared_ptr<TraceSink> trace;
 };
 
 // One entry of the file directory.

@@ -9,6 +9,7 @@
 #include "vm-device/bus.h"
 #include "vmm/devices/acpi_pm.h"
 #include "vmm/devices/cmos.h"
+#include "vmm/devices/debugcon.h"
 #include "vmm/devices/i8042.h"
 #include "vmm/devices/serial.h"
 
@@ -268,6 +269,28 @@ TEST_F(CmosTest, SmallMachine) {
   EXPECT_EQ(Get(0x17) | Get(0x18) << 8, 7168u);  // (8 MiB - 1 MiB) / 1 KiB
   EXPECT_EQ(Get(0x34) | Get(0x35) << 8, 0u);     // nothing above 16 MiB
   EXPECT_EQ(Get(0x5f), 0u);  // 300 CPUs do not fit: 0, as QEMU
+}
+
+// QEMU's isa-debugcon (iobase 0x402, as SeaBIOS's builds for QEMU use):
+// bytes written go to the log; every read returns 0xe9, which firmware
+// checks before writing.
+TEST(DebugConsole, LogsWritesAndReadsBackE9) {
+  std::string log;
+  vm_device::PioBus bus;
+  ASSERT_TRUE(bus.Insert(std::make_shared<DebugConsole>([&](uint8_t byte) {
+                           log.push_back(static_cast<char>(byte));
+                         }),
+                         DebugConsole::kSeaBiosPort, 1)
+                  .ok());
+  EXPECT_EQ(In(bus, 0x402, 1), 0xe9u);
+  Out(bus, 0x402, 'S', 1);
+  Out(bus, 0x402, 'e', 1);
+  EXPECT_EQ(log, "Se");
+  // A 2-byte access covers 0x402 and the unassigned 0x403: one byte logged,
+  // the other half reads 0xff as any unassigned port.
+  Out(bus, 0x402, 0x4141, 2);
+  EXPECT_EQ(log, "SeA");
+  EXPECT_EQ(In(bus, 0x402, 2), 0xffe9u);
 }
 
 TEST(AcpiPm, SleepEnableWithS5TypePowersOff) {

@@ -3,6 +3,7 @@
 
 #include "vmm/fw_cfg_part.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,9 +12,11 @@
 #include "absl/strings/str_format.h"
 #include "acpi_tables/x86_acpi_firmware.h"
 #include "base/regular_file.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
 #include "fw_cfg/config/fw_cfg_config.h"
 #include "fw_cfg/config/user_items.h"
+#include "fw_cfg/file_item.h"
 #include "fw_cfg/fw_cfg.h"
 #include "fw_cfg/io_ports.h"
 #include "fw_cfg/item.h"
@@ -21,6 +24,7 @@
 #include "fw_cfg/mmio.h"
 #include "fw_cfg/standard/direct_boot.h"
 #include "fw_cfg/standard/standard_items.h"
+#include "fw_cfg/trace.h"
 #include "linux-loader/e820.h"
 #include "vmm/layout.h"
 #include "vmm/x86/elf_kernel.h"
@@ -33,11 +37,35 @@ struct FwCfgOption {
 
 namespace {
 
+// QEMU's option ROM that boots a bzImage from the kernel keys by DMA, as
+// Debian's qemu-system-data installs it; QEMU publishes it for -kernel.
+constexpr char kLinuxBootRom[] = "/usr/share/qemu/linuxboot_dma.bin";
+
+// Prints each select as QEMU's trace line.
+class SelectLines : public fw_cfg::TraceSink {
+ public:
+  explicit SelectLines(std::function<void(std::string_view)> output)
+      : output_(std::move(output)) {}
+  void Select(const void* device, uint16_t key, bool valid) override {
+    output_(fw_cfg::FormatSelectEvent(device, key, valid));
+  }
+
+ private:
+  const std::function<void(std::string_view)> output_;
+};
+
 // Whether the file starts with the ELF magic; unreadable files are left for
 // the kernel loader to report.
 bool IsElfFile(const std::string& path) {
   absl::StatusOr<base::RegularFile> head = base::ReadRegularFile(path, 4);
   return head.ok() && IsElf(head->bytes);
+}
+
+absl::Status AddRomFile(fw_cfg::FwCfg& device, const char* name,
+                        const char* path) {
+  ASSIGN_OR_RETURN(std::shared_ptr<fw_cfg::Item> rom,
+                   fw_cfg::MakeFileOrSnapshotItem(path));
+  return device.AddFile(name, std::move(rom));
 }
 
 absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
@@ -47,6 +75,8 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
       device, {.ram_size = options.memory_size,
                .boot_cpus = static_cast<uint16_t>(options.boot_cpus),
                .max_cpus = static_cast<uint16_t>(options.boot_cpus)}));
+  RETURN_IF_ERROR(fw_cfg::AddX86Irq0Override(device));
+  std::vector<std::string> boot_devices;
   if (config.e820) {
     std::vector<linux_loader::E820Entry> entries;
     for (const vm_memory::RegionLayout& region :
@@ -73,7 +103,17 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
                  .publish_kernel = config.kernel,
                  .publish_initrd = config.initramfs,
                  .publish_cmdline = config.cmdline}));
+    if (options.firmware && config.kernel) {
+      // The firmware finds the kernel keys but needs this ROM to boot them.
+      RETURN_IF_ERROR(base::WithContext(
+          AddRomFile(device, "genroms/linuxboot_dma.bin", kLinuxBootRom),
+          "--kernel with --firmware needs QEMU's option ROM linuxboot_dma.bin "
+          "(Debian package qemu-system-data)"));
+      // As QEMU's -kernel: the ROM boots first (bootindex 0).
+      boot_devices.push_back("/rom@genroms/linuxboot_dma.bin");
+    }
   }
+  RETURN_IF_ERROR(fw_cfg::AddBootConfigFiles(device, boot_devices));
   if (config.acpi_table) {
     // The same tables a direct boot gets, for firmware to install through
     // QEMU's linker/loader files.
@@ -89,6 +129,8 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
 }  // namespace
 
 bool FwCfgBuiltIn() { return true; }
+
+std::vector<std::string> FwCfgTraceEvents() { return {"fw_cfg_select"}; }
 
 absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
     std::string_view text) {
@@ -112,9 +154,17 @@ absl::StatusOr<bool> AttachFwCfg(
   RETURN_IF_ERROR(fw_cfg::CheckFwCfgItemFiles(config));
   // QEMU limits files to 0x20 slots by default, which its own files mostly
   // fill; a guest cannot see the limit, so allow every key there is.
-  ASSIGN_OR_RETURN(std::shared_ptr<fw_cfg::FwCfg> device,
-                   fw_cfg::FwCfg::Create(
-                       memory, fw_cfg::FwCfgOptions{.file_slots = 0x3fe0}));
+  std::shared_ptr<fw_cfg::TraceSink> trace;
+  if (options.trace_select) {
+    trace = std::make_shared<SelectLines>(options.trace_select);
+  }
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<fw_cfg::FwCfg> device,
+      fw_cfg::FwCfg::Create(memory,
+                            fw_cfg::FwCfgOptions{.file_slots = 0x3fe0,
+                                                 .trace = std::move(trace)}));
+  // QEMU's machine reset selects the signature, and its trace says so.
+  device->Select(fw_cfg::kSignature);
   if (options.layout == Layout::kX86_64) {
     RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
     RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));

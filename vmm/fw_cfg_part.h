@@ -11,6 +11,7 @@
 #define VMM_FW_CFG_PART_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,7 +41,17 @@ struct FwCfgMachine {
   acpi_tables::X86AcpiConfig acpi;
   // --fw-cfg-config; null: the defaults.
   std::shared_ptr<const FwCfgOption> option;
+  // Booting through firmware (--firmware): with a bzImage --kernel, the
+  // firmware also needs QEMU's option ROM that boots it from the kernel
+  // keys (genroms/linuxboot_dma.bin, from Debian's qemu-system-data).
+  bool firmware = false;
+  // Receives QEMU's `fw_cfg_select` trace lines (--trace); none when null.
+  std::function<void(std::string_view line)> trace_select;
 };
+
+// The trace events the device reports, by QEMU's names (for --trace); none
+// without the device.
+std::vector<std::string> FwCfgTraceEvents();
 
 // Whether this VMM was built with the device.
 bool FwCfgBuiltIn();

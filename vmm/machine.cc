@@ -1,8 +1,11 @@
 #include "vmm/machine.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -10,6 +13,7 @@
 #include "base/status_macros.h"
 #include "vmm/devices/acpi_pm.h"
 #include "vmm/devices/cmos.h"
+#include "vmm/devices/debugcon.h"
 #include "vmm/devices/i8042.h"
 #include "vmm/devices/serial.h"
 #include "vmm/fw_cfg_part.h"
@@ -39,6 +43,19 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   acpi.num_vcpus = options.boot_cpus;
   acpi.cmos_rtc = true;
   acpi.i8042 = true;
+  std::function<void(std::string_view)> trace_select;
+  if (std::find(options.trace_events.begin(), options.trace_events.end(),
+                "fw_cfg_select") != options.trace_events.end()) {
+    if (options.trace_file) {
+      ASSIGN_OR_RETURN(machine->trace_file_,
+                       OpenLog("--trace-file", *options.trace_file));
+    }
+    std::FILE* const out =
+        machine->trace_file_ ? machine->trace_file_.get() : stderr;
+    trace_select = [out](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), out);
+    };
+  }
   ASSIGN_OR_RETURN(machine->has_fw_cfg_,
                    AttachFwCfg({.layout = options.layout,
                                 .memory_size = options.memory_size,
@@ -47,7 +64,9 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
                                 .initramfs = options.initramfs,
                                 .cmdline = options.cmdline,
                                 .acpi = acpi,
-                                .option = options.fw_cfg},
+                                .option = options.fw_cfg,
+                                .firmware = options.firmware.has_value(),
+                                .trace_select = std::move(trace_select)},
                                machine->memory_, machine->pio_, machine->mmio_,
                                machine->warnings_));
   // The DSDT announces fw_cfg only where it is.
@@ -61,6 +80,17 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
 
 Machine::~Machine() {
   if (owns_console_) std::fclose(console_);
+}
+
+absl::StatusOr<Machine::OwnedFile> Machine::OpenLog(const char* option,
+                                                    const std::string& path) {
+  OwnedFile file(std::fopen(path.c_str(), "w"));
+  if (file == nullptr) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrFormat("%s: cannot open %s", option, path));
+  }
+  std::setvbuf(file.get(), nullptr, _IONBF, 0);
+  return file;
 }
 
 absl::Status Machine::OpenConsole(const VmmOptions& options) {
@@ -108,6 +138,15 @@ absl::Status Machine::AddX86Devices(const VmmOptions& options) {
                                   .ram_above_4g = options.memory_size - below,
                                   .cpus = options.boot_cpus}),
                               Cmos::kIndexPort, Cmos::kSize));
+  if (options.debugcon_path) {
+    ASSIGN_OR_RETURN(debugcon_file_,
+                     OpenLog("--debugcon", *options.debugcon_path));
+    std::FILE* const log = debugcon_file_.get();
+    RETURN_IF_ERROR(
+        pio_.Insert(std::make_shared<DebugConsole>(
+                        [log](uint8_t byte) { std::fputc(byte, log); }),
+                    DebugConsole::kSeaBiosPort, 1));
+  }
   // ACPI's fixed PM1 block, where the FADT says: S5 powers off.
   return pio_.Insert(std::make_shared<AcpiPm>([this] {
                        stop_latch_->Request(StopReason::kPowerOff);

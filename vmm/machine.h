@@ -60,6 +60,18 @@ class Machine {
   absl::Status OpenConsole(const VmmOptions& options);
   absl::Status AddX86Devices(const VmmOptions& options);
 
+  struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+  using OwnedFile = std::unique_ptr<std::FILE, FileCloser>;
+  // Opens `path` for a log that is read while the VMM runs: unbuffered.
+  static absl::StatusOr<OwnedFile> OpenLog(const char* option,
+                                           const std::string& path);
+
+  // Declared before the buses, so that the devices writing to them never
+  // outlive them.
+  OwnedFile trace_file_;     // --trace-file; stderr when null
+  OwnedFile debugcon_file_;  // --debugcon
   std::shared_ptr<const vm_memory::GuestMemory> memory_;
   vm_device::PioBus pio_;
   vm_device::MmioBus mmio_;

@@ -12,6 +12,7 @@
 namespace vmm {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 
 uint64_t ReadPort(Machine& m, uint16_t port, int size) {
@@ -126,7 +127,15 @@ TEST(Machine, FirmwareAndKernelTogether) {
   EXPECT_EQ(reset[0], 0xea);
   ASSERT_TRUE(m.memory().Read(vm_memory::GuestAddress(0xffff0), reset).ok());
   EXPECT_EQ(reset[0], 0xea);
+  // Below 1 MiB the image is a copy in RAM that the firmware may write.
+  const uint8_t nop[1] = {0x90};
+  EXPECT_TRUE(m.memory().Write(vm_memory::GuestAddress(0xffff0), nop).ok());
+  ASSERT_TRUE(m.memory().Read(vm_memory::GuestAddress(0xfffffff0), reset).ok());
+  EXPECT_EQ(reset[0], 0xea);
   EXPECT_TRUE(m.warnings().empty());
+  // The option ROM that boots the kernel keys, from Debian's
+  // qemu-system-data, as QEMU publishes it for -kernel.
+  EXPECT_THAT(FileNames(m), Contains("genroms/linuxboot_dma.bin"));
   // FW_CFG_KERNEL_SIZE (0x08): the protected-mode part, all but the boot
   // sector and the one setup sector.
   uint8_t key[2] = {0x08, 0};
@@ -147,8 +156,11 @@ TEST(Machine, X86HasFwCfgOnPorts) {
   Machine& m = **machine;
   EXPECT_EQ(ReadPort(m, 0x511, 1), 'Q');
   EXPECT_EQ(ReadPort(m, 0x514, 4), 0x554d4551u);
+  // QEMU's boot configuration files (as it publishes them without -boot
+  // options), the ACPI and e820 files, the user's item.
   EXPECT_THAT(FileNames(m),
-              ElementsAre("etc/acpi/rsdp", "etc/acpi/tables", "etc/e820",
+              ElementsAre("bios-geometry", "bootorder", "etc/acpi/rsdp",
+                          "etc/acpi/tables", "etc/boot-fail-wait", "etc/e820",
                           "etc/table-loader", "opt/a"));
   // RAM size at key 3, as q35.
   uint8_t select[2] = {3, 0};
@@ -165,13 +177,15 @@ TEST(Machine, SwitchesAndDisable) {
   options.fw_cfg = FwCfg("e820=off,acpi_table=off");
   auto machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok());
-  EXPECT_TRUE(FileNames(**machine).empty());
+  EXPECT_THAT(FileNames(**machine),
+              ElementsAre("bios-geometry", "bootorder", "etc/boot-fail-wait"));
   options.fw_cfg = FwCfg("e820=off");
   machine = Machine::Create(options);
   ASSERT_TRUE(machine.ok());
   EXPECT_THAT(
       FileNames(**machine),
-      ElementsAre("etc/acpi/rsdp", "etc/acpi/tables", "etc/table-loader"));
+      ElementsAre("bios-geometry", "bootorder", "etc/acpi/rsdp",
+                  "etc/acpi/tables", "etc/boot-fail-wait", "etc/table-loader"));
 
   options.fw_cfg = FwCfg("disable");
   machine = Machine::Create(options);

@@ -10,6 +10,8 @@ struct FwCfgOption {};
 
 bool FwCfgBuiltIn() { return false; }
 
+std::vector<std::string> FwCfgTraceEvents() { return {}; }
+
 absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
     std::string_view) {
   return absl::InvalidArgumentError(

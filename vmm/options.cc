@@ -1,9 +1,13 @@
 #include "vmm/options.h"
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "base/regular_file.h"
 #include "base/status_macros.h"
 
@@ -57,6 +61,27 @@ absl::StatusOr<uint64_t> ParseCount(std::string_view option,
 
 // The text of `--fw-cfg-config @PATH`: the whole file, without the line
 // ends at its end (an editor's final newline is not part of the option).
+// The trace events (QEMU's names) that the glob `pattern` matches, as
+// QEMU's -trace takes them; none is an error.
+absl::StatusOr<std::vector<std::string>> MatchTraceEvents(
+    const std::string& pattern) {
+  std::vector<std::string> matched;
+  const std::vector<std::string> events = FwCfgTraceEvents();
+  for (const std::string& event : events) {
+    if (fnmatch(pattern.c_str(), event.c_str(), 0) == 0) {
+      matched.push_back(event);
+    }
+  }
+  if (matched.empty()) {
+    return Bad(
+        "--trace",
+        absl::StrFormat("no trace event matches '%s' (events: %s)", pattern,
+                        events.empty() ? "none without fw_cfg"
+                                       : absl::StrJoin(events, ", ")));
+  }
+  return matched;
+}
+
 absl::StatusOr<std::string> ReadResponseFile(std::string_view option,
                                              const std::string& path) {
   constexpr uint64_t kMaxBytes = uint64_t{256} << 20;
@@ -130,8 +155,10 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       continue;
     }
     static constexpr std::string_view kWithValue[] = {
-        "--kernel", "--initramfs",     "--cmdline", "--memory", "--cpus",
-        "--serial", "--fw-cfg-config", "--qtest",   "--layout", "--firmware"};
+        "--kernel",    "--initramfs", "--cmdline",       "--memory",
+        "--cpus",      "--serial",    "--fw-cfg-config", "--qtest",
+        "--layout",    "--firmware",  "--debugcon",      "--trace",
+        "--trace-file"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
@@ -139,7 +166,10 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
           absl::StrFormat("unknown option '%s' (see --help)", args[i]));
     }
     for (const std::string& previous : seen) {
-      if (previous == name) return Bad(name, "given twice");
+      // --trace adds events each time, as QEMU's -trace does.
+      if (previous == name && name != "--trace") {
+        return Bad(name, "given twice");
+      }
     }
     seen.push_back(name);
     if (!value) {
@@ -198,6 +228,23 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       options.fw_cfg = *std::move(option);
     } else if (name == "--qtest") {
       options.qtest = *value;
+    } else if (name == "--debugcon") {
+      if (value->rfind("file=", 0) != 0 || value->size() <= 5) {
+        return Bad(name,
+                   absl::StrFormat("expected file=PATH, got '%s'", *value));
+      }
+      options.debugcon_path = value->substr(5);
+    } else if (name == "--trace") {
+      ASSIGN_OR_RETURN(std::vector<std::string> events,
+                       MatchTraceEvents(*value));
+      for (std::string& event : events) {
+        if (std::find(options.trace_events.begin(), options.trace_events.end(),
+                      event) == options.trace_events.end()) {
+          options.trace_events.push_back(std::move(event));
+        }
+      }
+    } else if (name == "--trace-file") {
+      options.trace_file = *value;
     } else if (name == "--layout") {
       if (*value == "x86_64") {
         options.layout = Layout::kX86_64;
@@ -215,6 +262,12 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
   if (options.firmware && options.layout != Layout::kX86_64) {
     return Bad("--firmware", "is for the x86_64 layout");
   }
+  if (options.debugcon_path && options.layout != Layout::kX86_64) {
+    return Bad("--debugcon", "is for the x86_64 layout");
+  }
+  if (options.trace_file && options.trace_events.empty()) {
+    return Bad("--trace-file", "needs --trace");
+  }
   return options;
 }
 
@@ -227,10 +280,13 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          (entered directly, without the decompressor)
   --firmware PATH        x86 firmware image, loaded as QEMU's -bios: a raw
                          image (a multiple of 64 KiB, at most 16 MiB) mapped
-                         read-only to end at 4 GiB, its last 128 KiB also at
-                         0xE0000-0xFFFFF; the vCPU starts at the reset vector.
-                         With --kernel, the firmware boots the kernel through
-                         the fw_cfg kernel keys, as SeaBIOS and OVMF do.
+                         read-only to end at 4 GiB, its last 128 KiB copied
+                         into RAM at 0xE0000-0xFFFFF (writable there, as on
+                         QEMU machines without PCI, where SeaBIOS keeps its
+                         data); the vCPU starts at the reset vector. With
+                         --kernel (a bzImage), the firmware boots it through
+                         the fw_cfg kernel keys and QEMU's option ROM
+                         genroms/linuxboot_dma.bin, as SeaBIOS does on QEMU.
   --initramfs PATH       initramfs for the kernel
   --cmdline TEXT         kernel command line
   --memory size=SIZE     guest RAM, e.g. 512M or 2G (default 512M)
@@ -245,6 +301,12 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          , : [ ] = (inside quotes \" and \\ are escapes).
                          @PATH reads CONFIG from the file PATH (for thousands
                          of items: one argument holds at most 128 KiB).
+  --debugcon file=PATH   QEMU's isa-debugcon at port 0x402, where SeaBIOS
+                         writes its log (reads return 0xe9)
+  --trace PATTERN        print the device's trace events whose QEMU name
+                         matches the glob PATTERN (repeatable), in QEMU's
+                         format: fw_cfg_select
+  --trace-file PATH      write them to PATH instead of stderr
   --qtest stdio|unix:PATH|unix:PATH,server
                          no vCPU: serve QEMU's qtest protocol over the buses
                          and memory instead (no KVM needed)

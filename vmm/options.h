@@ -41,6 +41,12 @@ struct VmmOptions {
   std::optional<std::string> qtest;  // endpoint spec
   // --fw-cfg-config, parsed; null when absent (the device's defaults).
   std::shared_ptr<const FwCfgOption> fw_cfg;
+  // --debugcon file=PATH: QEMU's isa-debugcon at port 0x402 (x86).
+  std::optional<std::string> debugcon_path;
+  // --trace PATTERN (repeatable): the events to print, by QEMU's names;
+  // --trace-file PATH: where (default: stderr).
+  std::vector<std::string> trace_events;
+  std::optional<std::string> trace_file;
 };
 
 // Parses the arguments after the program name. A VMM built with

@@ -132,6 +132,24 @@ TEST(VmmOptions, FwCfgConfigFromAFile) {
               HasSubstr("--fw-cfg-config: @"));
 }
 
+TEST(VmmOptions, DebugconAndTrace) {
+  auto options = Parse({"--debugcon", "file=/tmp/d", "--trace", "fw_cfg_*",
+                        "--trace=fw_cfg_select", "--trace-file", "/tmp/t"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->debugcon_path, "/tmp/d");
+  // Repeated and overlapping patterns name each event once, as QEMU's -trace.
+  EXPECT_EQ(options->trace_events, std::vector<std::string>{"fw_cfg_select"});
+  EXPECT_EQ(options->trace_file, "/tmp/t");
+  EXPECT_THAT(Error({"--trace", "fw_cfg_read"}),
+              HasSubstr("no trace event matches 'fw_cfg_read'"));
+  EXPECT_THAT(Error({"--debugcon", "/tmp/d"}), HasSubstr("file=PATH"));
+  EXPECT_THAT(Error({"--trace-file", "/tmp/t"}), HasSubstr("needs --trace"));
+  EXPECT_THAT(Error({"--debugcon", "file=/tmp/d", "--layout", "arm-virt"}),
+              HasSubstr("x86_64"));
+  EXPECT_THAT(Error({"--trace-file", "/a", "--trace-file", "/b"}),
+              HasSubstr("given twice"));
+}
+
 TEST(VmmOptions, DisableIsParsed) {
   auto options = Parse({"--fw-cfg-config", "disable"});
   ASSERT_TRUE(options.ok());

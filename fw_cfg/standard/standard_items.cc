@@ -33,6 +33,23 @@ absl::Status AddMachineInfo(FwCfg& device, const MachineInfo& info) {
   return absl::OkStatus();
 }
 
+absl::Status AddBootConfigFiles(FwCfg& device,
+                                absl::Span<const std::string> boot_devices) {
+  std::vector<uint8_t> bootorder;
+  for (const std::string& path : boot_devices) {
+    if (!bootorder.empty()) bootorder.push_back('\n');
+    bootorder.insert(bootorder.end(), path.begin(), path.end());
+  }
+  if (!bootorder.empty()) bootorder.push_back('\0');
+  RETURN_IF_ERROR(AddBytesFile(device, "bootorder", std::move(bootorder)));
+  RETURN_IF_ERROR(AddBytesFile(device, "bios-geometry", {}));
+  return device.AddFile("etc/boot-fail-wait", MakeLe32Item(0xffffffff));
+}
+
+absl::Status AddX86Irq0Override(FwCfg& device) {
+  return device.SetItem(kX86Irq0Override, MakeLe32Item(1));
+}
+
 absl::Status AddE820File(FwCfg& device,
                          absl::Span<const linux_loader::E820Entry> entries) {
   for (const linux_loader::E820Entry& entry : entries) {

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -37,6 +38,19 @@ struct MachineInfo {
 };
 
 absl::Status AddMachineInfo(FwCfg& device, const MachineInfo& info);
+
+// The boot configuration files QEMU always publishes (without -boot
+// options): "bootorder", the firmware device paths of `boot_devices` in
+// order, one per line, NUL-terminated (empty without any; QEMU's -kernel
+// gives "/rom@genroms/linuxboot_dma.bin"); "bios-geometry" empty;
+// "etc/boot-fail-wait" a little-endian u32 0xffffffff (no reboot after a
+// failed boot). SeaBIOS reads all three.
+absl::Status AddBootConfigFiles(FwCfg& device,
+                                absl::Span<const std::string> boot_devices);
+
+// x86 key 0x8002 (irq0_override): a little-endian u32 1, as QEMU's x86
+// machines publish it: the MADT overrides ISA IRQ 0 to GSI 2.
+absl::Status AddX86Irq0Override(FwCfg& device);
 
 absl::Status AddE820File(FwCfg& device,
                          absl::Span<const linux_loader::E820Entry> entries);

@@ -45,6 +45,45 @@ TEST(StandardItems, MachineInfo) {
             absl::StatusCode::kAlreadyExists);
 }
 
+// What QEMU 7.2 publishes on q35 and microvm without -boot options (qtest):
+// bootorder and bios-geometry of size 0, etc/boot-fail-wait 4 bytes
+// ff ff ff ff, and key 0x8002 reading 01 00 00 00.
+TEST(StandardItems, BootConfigFilesAndIrq0Override) {
+  auto device = Device();
+  ASSERT_TRUE(AddBootConfigFiles(*device, {}).ok());
+  ASSERT_TRUE(AddX86Irq0Override(*device).ok());
+  std::vector<std::pair<std::string, uint32_t>> files;
+  for (const FileInfo& file : device->ListFiles()) {
+    files.emplace_back(file.name, file.size);
+  }
+  EXPECT_THAT(
+      files,
+      ElementsAre(std::pair<std::string, uint32_t>("bios-geometry", 0),
+                  std::pair<std::string, uint32_t>("bootorder", 0),
+                  std::pair<std::string, uint32_t>("etc/boot-fail-wait", 4)));
+  EXPECT_THAT(ReadKey(*device, KeyOf(*device, "etc/boot-fail-wait"), 4),
+              ElementsAre(0xff, 0xff, 0xff, 0xff));
+  EXPECT_THAT(ReadKey(*device, kX86Irq0Override, 5),
+              ElementsAre(1, 0, 0, 0, 0));
+}
+
+// QEMU with -kernel: bootorder is "/rom@genroms/linuxboot_dma.bin" and a
+// NUL, 31 bytes (seen by Linux's qemu_fw_cfg under SeaBIOS); two devices
+// are separated by a newline.
+TEST(StandardItems, BootOrderLists) {
+  auto device = Device();
+  ASSERT_TRUE(
+      AddBootConfigFiles(*device, {"/rom@genroms/linuxboot_dma.bin"}).ok());
+  const std::vector<uint8_t> one =
+      ReadKey(*device, KeyOf(*device, "bootorder"), 32);
+  EXPECT_EQ(std::string(one.begin(), one.end()),
+            std::string("/rom@genroms/linuxboot_dma.bin\0\0", 32));
+  auto two = Device();
+  ASSERT_TRUE(AddBootConfigFiles(*two, {"/a", "/b"}).ok());
+  const std::vector<uint8_t> both = ReadKey(*two, KeyOf(*two, "bootorder"), 6);
+  EXPECT_EQ(std::string(both.begin(), both.end()), std::string("/a\n/b\0", 6));
+}
+
 TEST(StandardItems, E820File) {
   auto device = Device();
   ASSERT_TRUE(AddE820File(*device, {{0, 0x9fc00, kE820Ram},

@@ -75,27 +75,32 @@ CreateMemoryWithFirmware(absl::Span<const vm_memory::RegionLayout> ram,
     regions.push_back(std::move(region));
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(add_ram(0, kOneMiB - isa_size));
-  RETURN_IF_ERROR(add_ram(kOneMiB, ram[0].size - kOneMiB));
+  RETURN_IF_ERROR(add_ram(0, ram[0].size));
   for (size_t i = 1; i < ram.size(); ++i) {
     RETURN_IF_ERROR(add_ram(ram[i].start.raw(), ram[i].size));
   }
 
   // Each mapping holds its own reference to the copy; `fd` closes on return.
+  // The image ends at 4 GiB, read-only (a sealed copy: the guest keeps the
+  // image it was started with whatever happens to the file).
   ASSIGN_OR_RETURN(const base::UniqueFd fd, SealedCopy(file->bytes));
-  absl::StatusOr<std::unique_ptr<MemoryRegion>> high =
-      MemoryRegion::CreateFromFile(GuestAddress(kFourGiB - size), size,
-                                   fd.get(), 0,
-                                   vm_memory::RegionAccess::kReadOnly);
-  absl::StatusOr<std::unique_ptr<MemoryRegion>> isa =
-      MemoryRegion::CreateFromFile(GuestAddress(kOneMiB - isa_size), isa_size,
-                                   fd.get(), size - isa_size,
-                                   vm_memory::RegionAccess::kReadOnly);
-  if (!high.ok()) return high.status();
-  if (!isa.ok()) return isa.status();
-  regions.push_back(*std::move(high));
-  regions.push_back(*std::move(isa));
-  return vm_memory::GuestMemory::Create(std::move(regions));
+  ASSIGN_OR_RETURN(std::unique_ptr<MemoryRegion> high,
+                   MemoryRegion::CreateFromFile(
+                       GuestAddress(kFourGiB - size), size, fd.get(), 0,
+                       vm_memory::RegionAccess::kReadOnly));
+  regions.push_back(std::move(high));
+  ASSIGN_OR_RETURN(std::shared_ptr<const vm_memory::GuestMemory> memory,
+                   vm_memory::GuestMemory::Create(std::move(regions)));
+  // Its last 128 KiB are also below 1 MiB, as a copy in RAM that the
+  // firmware may write: SeaBIOS keeps its data in the F segment and the
+  // ACPI linker/loader puts the RSDP there. QEMU's machines without PCI
+  // (isapc, microvm) map that area as RAM; q35 and i440fx start with it
+  // read-only and unlock it through the host bridge's PAM registers, which a
+  // machine without PCI does not have.
+  RETURN_IF_ERROR(memory->Write(
+      GuestAddress(kOneMiB - isa_size),
+      absl::MakeConstSpan(file->bytes).subspan(size - isa_size, isa_size)));
+  return memory;
 }
 
 }  // namespace vmm
