@@ -5,6 +5,7 @@
 #   items_make DIR                # writes the files; sets ITEM_NAMES,
 #                                 # ITEM_FILES, ITEMS_VMM_CONFIG, ITEMS_QEMU_ARGS
 #   items_check CONSOLE LABEL     # each item's line, with the host's sha256
+#   comparable_lines CONSOLE     # rev and opt/ lines without keys, sorted
 #
 # Sizes chosen for the driver's page-by-page reads: empty, 1 byte, exactly
 # one page, one page and one byte, a 55-byte name (QEMU's longest), a string
@@ -57,6 +58,15 @@ items_make() {
 
 # The guest's lines, without the run's timestamps.
 guest_lines() { sed -E 's/^[0-9]+\.[0-9]{6} //' "$1"; }
+
+# comparable_lines CONSOLE: what two machines' guests must agree on: rev,
+# and each opt/ item's line without its key (key numbers differ with the
+# machine's own files).
+comparable_lines() {
+  guest_lines "$1" | grep -E '^FWCFG-GUEST: (rev=|no fw_cfg|done)' || true
+  guest_lines "$1" | grep '^FWCFG-ITEM key=0x[0-9a-f]* size=[0-9]* name=opt/' |
+    sed -E 's/^FWCFG-ITEM key=0x[0-9a-f]+ /FWCFG-ITEM /' | sort
+}
 
 # item_line NAME FILE: the " size=... name=... sum=..." part of the guest's
 # line for an item with FILE's bytes.

@@ -52,16 +52,9 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 [[ $run_status -eq 0 ]] || fail "the harness returned $run_status"
 echo "KVM: $(nested_mode)"
 
-# The lines both sides must agree on: rev, and each opt/ item without its
-# key.
-comparable() {
-  guest_lines "$1" | grep -E '^FWCFG-GUEST: (rev=|no fw_cfg|done)' || true
-  guest_lines "$1" | grep '^FWCFG-ITEM key=0x[0-9a-f]* size=[0-9]* name=opt/' |
-    sed -E 's/^FWCFG-ITEM key=0x[0-9a-f]+ /FWCFG-ITEM /' | sort
-}
 for side in qemu vmm; do
   grep -qx "$side exit=0" "$OUT/status" 2>/dev/null || fail "$side did not exit 0"
-  comparable "$OUT/$side.console" >"$T/$side.lines"
+  comparable_lines "$OUT/$side.console" >"$T/$side.lines"
   echo "== $side: VMM start to the guest's init: $(grep -m1 -F 'FWCFG-GUEST: start' \
     "$OUT/$side.console" | cut -d' ' -f1) s"
   guest_lines "$OUT/$side.console" | grep -q '^FWCFG-GUEST: done' ||

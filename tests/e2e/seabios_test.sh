@@ -76,12 +76,6 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 [[ $run_status -eq 0 ]] || fail "the harness returned $run_status"
 echo "KVM: $(nested_mode)"
 
-# The guest's rev and opt/ lines, without keys.
-comparable() {
-  guest_lines "$1" | grep -E '^FWCFG-GUEST: (rev=|no fw_cfg|done)' || true
-  guest_lines "$1" | grep '^FWCFG-ITEM key=0x[0-9a-f]* size=[0-9]* name=opt/' |
-    sed -E 's/^FWCFG-ITEM key=0x[0-9a-f]+ /FWCFG-ITEM /' | sort
-}
 
 # selects RUN: one line per fw_cfg_select of RUN's trace, "0xKEY" for the
 # numbered keys and the file's name for a file key (from the guest's
@@ -110,7 +104,7 @@ for machine in microvm q35; do
     run=$side-$machine
     grep -qx "$run exit=0" "$OUT/status" 2>/dev/null ||
       fail "$run did not exit 0: $(grep "^$run " "$OUT/status" 2>/dev/null)"
-    comparable "$OUT/$run.console" >"$T/$run.lines"
+    comparable_lines "$OUT/$run.console" >"$T/$run.lines"
     guest_lines "$OUT/$run.console" | grep -q '^FWCFG-GUEST: rev=' ||
       fail "$run: the guest found no fw_cfg (no RSDP from SeaBIOS's table-loader?)"
     guest_lines "$OUT/$run.console" | grep -q '^FWCFG-GUEST: done' ||
