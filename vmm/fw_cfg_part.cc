@@ -3,6 +3,7 @@
 
 #include "vmm/fw_cfg_part.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,9 @@ namespace {
 // QEMU's option ROM that boots a bzImage from the kernel keys by DMA, as
 // Debian's qemu-system-data installs it; QEMU publishes it for -kernel.
 constexpr char kLinuxBootRom[] = "/usr/share/qemu/linuxboot_dma.bin";
+
+// SeaBIOS's serial console for its screen output: a little-endian port.
+constexpr char kSerconPort[] = "etc/sercon-port";
 
 // Prints each select as QEMU's trace line.
 class SelectLines : public fw_cfg::TraceSink {
@@ -114,6 +118,16 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
     }
   }
   RETURN_IF_ERROR(fw_cfg::AddBootConfigFiles(device, boot_devices));
+  const bool user_sercon = std::any_of(config.items.begin(), config.items.end(),
+                                       [](const fw_cfg::FwCfgItemConfig& item) {
+                                         return item.name == kSerconPort;
+                                       });
+  if (options.firmware && !user_sercon) {
+    // COM1 is this machine's only console, so SeaBIOS's screen output goes
+    // there (QEMU, which has a display, needs `-fw_cfg` for that); a user
+    // item of the same name takes its place.
+    RETURN_IF_ERROR(device.AddFile(kSerconPort, fw_cfg::MakeLe16Item(0x3f8)));
+  }
   if (config.acpi_table) {
     // The same tables a direct boot gets, for firmware to install through
     // QEMU's linker/loader files.

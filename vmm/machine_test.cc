@@ -136,6 +136,8 @@ TEST(Machine, FirmwareAndKernelTogether) {
   // The option ROM that boots the kernel keys, from Debian's
   // qemu-system-data, as QEMU publishes it for -kernel.
   EXPECT_THAT(FileNames(m), Contains("genroms/linuxboot_dma.bin"));
+  // SeaBIOS's screen output to COM1, the only console.
+  EXPECT_THAT(FileNames(m), Contains("etc/sercon-port"));
   // FW_CFG_KERNEL_SIZE (0x08): the protected-mode part, all but the boot
   // sector and the one setup sector.
   uint8_t key[2] = {0x08, 0};
