@@ -18,7 +18,7 @@
 # first byte of the signature, after `outw 0x510 0x0`), so it covers exec,
 # option parsing, opening the N files and building the device. Then it reads
 # the file directory's count (key 0x19, 4 bytes big-endian) and fails unless
-# it is N more than with no items (ours publishes 4 files of its own, QEMU's
+# it is N more than with no items (ours publishes 7 files of its own, QEMU's
 # q35 15), and takes the peak RSS (VmHWM of /proc/PID/status) before ending
 # the process. The table gives medians.
 #

@@ -27,7 +27,11 @@ out=$(MANY_ITEMS_BENCH_COUNT_OFFSET=1 "$bench" "$vmm" --runs 1 50 2>&1)
 code=$?
 printf '%s\n' "$out"
 check "a wrong item count fails the benchmark" 1 "$code"
-[[ "$out" == *"ours with 50 items: the file directory has 54 files, expected 55"* ]]
-check "the wrong count is named" 0 $?
+# "N files, expected N+1", whatever number of files the vmm adds of its own.
+if [[ "$out" =~ "ours with 50 items: the file directory has "([0-9]+)" files, expected "([0-9]+) ]]; then
+  check "the wrong count is named" "$((BASH_REMATCH[1] + 1))" "${BASH_REMATCH[2]}"
+else
+  check "the wrong count is named" "a line naming the count" "none"
+fi
 
 check_done

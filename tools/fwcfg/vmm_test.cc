@@ -69,7 +69,8 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
 
   std::string ItemsConfig() const {
     return absl::StrFormat(
-        // No ACPI files: the listing below is the user's items and etc/e820.
+        // No ACPI files: the listing below is QEMU's boot configuration
+        // files, etc/e820 and the user's items.
         "acpi_table=off,"
         "items=[name=opt/a,string=\"hello\":name=opt/medium,file=\"%s\":"
         "name=opt/big,file=\"%s\"]",
@@ -126,10 +127,14 @@ class VmmTest : public ::testing::TestWithParam<Layout> {
   // keys follow the names' order, not the order the items were given in.
   std::string ExpectedListing() const {
     if (GetParam().layout == QtestLayout::kX86) {
-      return "0x0020       20  etc/e820\n"
-             "0x0021        5  opt/a\n"
-             "0x0022  1048576  opt/big\n"
-             "0x0023     3001  opt/medium\n";
+      // QEMU's boot configuration files, etc/e820, the user's items.
+      return "0x0020        0  bios-geometry\n"
+             "0x0021        0  bootorder\n"
+             "0x0022        4  etc/boot-fail-wait\n"
+             "0x0023       20  etc/e820\n"
+             "0x0024        5  opt/a\n"
+             "0x0025  1048576  opt/big\n"
+             "0x0026     3001  opt/medium\n";
     }
     return "0x0020        5  opt/a\n"
            "0x0021  1048576  opt/big\n"
@@ -241,10 +246,11 @@ TEST_P(VmmTest, BinaryDumpsItems) {
   result = RunFwcfg({"dump", "0x0019"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("give its size with --size N"));
-  result = RunFwcfg({"dump", "0x0020"});
+  // The first file that has bytes: etc/e820 on x86, opt/a on arm.
+  const bool x86 = GetParam().layout == QtestLayout::kX86;
+  result = RunFwcfg({"dump", x86 ? "0x0023" : "0x0020"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.out.size(),
-            GetParam().layout == QtestLayout::kX86 ? 20u : 5u);
+  EXPECT_EQ(result.out.size(), x86 ? 20u : 5u);
 }
 
 TEST_P(VmmTest, BinaryDataRegisterMatchesDma) {
@@ -288,7 +294,7 @@ TEST_P(VmmTest, BinaryMissingNameFailsWithOneLine) {
   EXPECT_EQ(result.err,
             absl::StrFormat("fwcfg: no file named 'opt/nope' in the fw_cfg "
                             "directory (%d files; see `list`)\n",
-                            GetParam().layout == QtestLayout::kX86 ? 4 : 3));
+                            GetParam().layout == QtestLayout::kX86 ? 7 : 3));
 }
 
 TEST_P(VmmTest, BinaryReportsAMissingDevice) {
