@@ -80,7 +80,6 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
                .boot_cpus = static_cast<uint16_t>(options.boot_cpus),
                .max_cpus = static_cast<uint16_t>(options.boot_cpus)}));
   RETURN_IF_ERROR(fw_cfg::AddX86Irq0Override(device));
-  std::vector<std::string> boot_devices;
   if (config.e820) {
     std::vector<linux_loader::E820Entry> entries;
     for (const vm_memory::RegionLayout& region :
@@ -92,6 +91,7 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
   }
   const bool direct_boot_keys =
       options.kernel && (config.kernel || config.initramfs || config.cmdline);
+  std::vector<std::string> boot_devices;
   if (direct_boot_keys && IsElfFile(*options.kernel)) {
     // QEMU's keys 0x07-0x18 describe a bzImage (its setup header and
     // protected-mode part); an ELF vmlinux has neither.

@@ -1,5 +1,6 @@
 #include "vmm/machine.h"
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -55,6 +56,23 @@ std::vector<std::string> FileNames(Machine& m) {
     names.push_back(name);
   }
   return names;
+}
+
+// The first `n` bytes of the file `name`, read through the ports: its key
+// is 0x20 plus its place in the directory.
+std::string ReadFile(Machine& m, const std::string& name, int n) {
+  const std::vector<std::string> names = FileNames(m);
+  const auto found = std::find(names.begin(), names.end(), name);
+  if (found == names.end()) return "<no file " + name + ">";
+  const uint16_t key = static_cast<uint16_t>(0x20 + (found - names.begin()));
+  uint8_t select[2] = {static_cast<uint8_t>(key),
+                       static_cast<uint8_t>(key >> 8)};
+  m.pio().Write(0x510, select);
+  std::string bytes;
+  for (int i = 0; i < n; ++i) {
+    bytes.push_back(static_cast<char>(ReadPort(m, 0x511, 1)));
+  }
+  return bytes;
 }
 
 std::shared_ptr<const FwCfgOption> FwCfg(const std::string& text) {
@@ -147,6 +165,23 @@ TEST(Machine, FirmwareAndKernelTogether) {
   key[0] = 0x14;
   m.pio().Write(0x510, key);
   EXPECT_EQ(ReadDataLe32(m), sizeof("console=ttyS0"));
+}
+
+// With --firmware the VMM points SeaBIOS's screen output at COM1; a user
+// item of that name replaces ours rather than colliding with it.
+TEST(Machine, FirmwareGetsASerialConsoleUnlessTheUserGivesOne) {
+  const std::string firmware = ::testing::TempDir() + "/fw_sercon.bin";
+  std::ofstream(firmware, std::ios::binary) << std::string(64 << 10, '\x90');
+  VmmOptions options;
+  options.memory_size = 64 << 20;
+  options.firmware = firmware;
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  EXPECT_EQ(ReadFile(**machine, "etc/sercon-port", 2), std::string("\xf8\x03"));
+  options.fw_cfg = FwCfg("items=[name=etc/sercon-port,string=ab]");
+  machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  EXPECT_EQ(ReadFile(**machine, "etc/sercon-port", 2), "ab");
 }
 
 TEST(Machine, X86HasFwCfgOnPorts) {
