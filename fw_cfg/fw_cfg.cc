@@ -143,6 +143,16 @@ void FwCfg::ReadData(absl::Span<uint8_t> out) {
     offset_ += available;
   }
   std::memset(out.data() + available, 0, out.size() - available);
+  if (options_.trace != nullptr) {
+    // One event per register access of up to 8 bytes, as QEMU's.
+    for (size_t chunk = 0; chunk < out.size(); chunk += 8) {
+      uint64_t value = 0;
+      for (size_t i = chunk; i < std::min(out.size(), chunk + 8); ++i) {
+        value = value << 8 | out[i];
+      }
+      options_.trace->Read(this, value);
+    }
+  }
 }
 
 void FwCfg::WriteDmaAddressHigh(uint32_t high) {
@@ -248,6 +258,7 @@ void FwCfg::RunDma(uint64_t descriptor_address) {
 
   // 5. Report: only the control word is written back.
   write_status(error ? kDmaError : 0);
+  if (options_.trace != nullptr) options_.trace->Read(this, 0);  // As QEMU.
 }
 
 }  // namespace fw_cfg

@@ -67,4 +67,8 @@ std::string FormatSelectEvent(const void* device, uint16_t key, bool valid) {
                          key, TraceKeyName(key), valid ? 1 : 0);
 }
 
+std::string FormatReadEvent(const void* device, uint64_t value) {
+  return absl::StrFormat("fw_cfg_read %p = 0x%x\n", device, value);
+}
+
 }  // namespace fw_cfg

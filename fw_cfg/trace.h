@@ -28,6 +28,11 @@ class TraceSink {
   // DMA descriptor. `valid` is QEMU's `ret`: whether the key lies below the
   // last file slot (QEMU then selects "no item").
   virtual void Select(const void* device, uint16_t key, bool valid) = 0;
+  // fw_cfg_read: a data-register read returned `value` (the bytes read,
+  // first byte most significant, as QEMU composes it); after each DMA
+  // transfer QEMU reports a read of 0, and so do we. A sink that only wants
+  // selects need not override it.
+  virtual void Read(const void* /*device*/, uint64_t /*value*/) {}
 };
 
 // The name QEMU's trace gives a key: the well-known numbered keys
@@ -37,6 +42,9 @@ std::string_view TraceKeyName(uint16_t key);
 
 // "fw_cfg_select 0x55d0c1a0 key 0x0019 'file_dir', ret: 1\n", QEMU's line.
 std::string FormatSelectEvent(const void* device, uint16_t key, bool valid);
+
+// "fw_cfg_read 0x55d0c1a0 = 0x51\n", QEMU's line.
+std::string FormatReadEvent(const void* device, uint64_t value);
 
 }  // namespace fw_cfg
 

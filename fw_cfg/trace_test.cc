@@ -56,10 +56,45 @@ struct Recorder : TraceSink {
     keys.push_back(key);
     valids.push_back(valid);
   }
+  void Read(const void*, uint64_t value) override { reads.push_back(value); }
   std::vector<const void*> devices;
   std::vector<uint16_t> keys;
   std::vector<bool> valids;
+  std::vector<uint64_t> reads;
 };
+
+// QEMU 7.2 `-trace fw_cfg_read` after selecting key 0: x86 `inb 0x511`,
+// `inw 0x511`, `inl 0x511` print = 0x51, = 0x45, = 0x4d (one data byte per
+// access; the rest of a wide access is other ports); arm `readq` of the data
+// register prints = 0x51454d5500000000 and a `readb` past the end = 0x0.
+TEST(Trace, ReadsAreReportedWithQemusValues) {
+  auto x86_trace = std::make_shared<Recorder>();
+  X86Machine x86({.trace = x86_trace});
+  x86.outw(0x510, 0x0000);
+  x86.inb(0x511);
+  x86.inw(0x511);
+  x86.inl(0x511);
+  EXPECT_THAT(x86_trace->reads, ElementsAre(0x51, 0x45, 0x4d));
+  // A DMA transfer reports one read of 0 when it is done.
+  x86_trace->reads.clear();
+  x86.WriteDescriptor(0x1000, 0x0000000a, 4, 0x2000);
+  x86.StartDma(0x1000);
+  EXPECT_THAT(x86_trace->reads, ElementsAre(0));
+
+  auto arm_trace = std::make_shared<Recorder>();
+  testing::ArmMachine arm({.trace = arm_trace});
+  arm.writew(testing::ArmMachine::kBase + 8, 0x0000);
+  arm.readq(testing::ArmMachine::kBase);
+  arm.readb(testing::ArmMachine::kBase);
+  EXPECT_THAT(arm_trace->reads, ElementsAre(0x51454d5500000000u, 0u));
+}
+
+TEST(Trace, ReadLineIsQemus) {
+  EXPECT_EQ(FormatReadEvent(reinterpret_cast<const void*>(0x55d0c1a0), 0x51),
+            "fw_cfg_read 0x55d0c1a0 = 0x51\n");
+  EXPECT_EQ(FormatReadEvent(reinterpret_cast<const void*>(0x10), 0),
+            "fw_cfg_read 0x10 = 0x0\n");
+}
 
 TEST(Trace, EverySelectIsReportedPortOrDma) {
   auto recorder = std::make_shared<Recorder>();

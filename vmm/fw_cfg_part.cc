@@ -45,16 +45,27 @@ constexpr char kLinuxBootRom[] = "/usr/share/qemu/linuxboot_dma.bin";
 // SeaBIOS's serial console for its screen output: a little-endian port.
 constexpr char kSerconPort[] = "etc/sercon-port";
 
-// Prints each select as QEMU's trace line.
-class SelectLines : public fw_cfg::TraceSink {
+// Prints the chosen events as QEMU's trace lines.
+class TraceLines : public fw_cfg::TraceSink {
  public:
-  explicit SelectLines(std::function<void(std::string_view)> output)
-      : output_(std::move(output)) {}
+  TraceLines(const std::vector<std::string>& events,
+             std::function<void(std::string_view)> output)
+      : select_(Has(events, "fw_cfg_select")),
+        read_(Has(events, "fw_cfg_read")),
+        output_(std::move(output)) {}
   void Select(const void* device, uint16_t key, bool valid) override {
-    output_(fw_cfg::FormatSelectEvent(device, key, valid));
+    if (select_) output_(fw_cfg::FormatSelectEvent(device, key, valid));
+  }
+  void Read(const void* device, uint64_t value) override {
+    if (read_) output_(fw_cfg::FormatReadEvent(device, value));
   }
 
  private:
+  static bool Has(const std::vector<std::string>& events, const char* name) {
+    return std::find(events.begin(), events.end(), name) != events.end();
+  }
+  const bool select_;
+  const bool read_;
   const std::function<void(std::string_view)> output_;
 };
 
@@ -144,7 +155,9 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
 
 bool FwCfgBuiltIn() { return true; }
 
-std::vector<std::string> FwCfgTraceEvents() { return {"fw_cfg_select"}; }
+std::vector<std::string> FwCfgTraceEvents() {
+  return {"fw_cfg_read", "fw_cfg_select"};
+}
 
 absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
     std::string_view text) {
@@ -169,8 +182,9 @@ absl::StatusOr<bool> AttachFwCfg(
   // QEMU limits files to 0x20 slots by default, which its own files mostly
   // fill; a guest cannot see the limit, so allow every key there is.
   std::shared_ptr<fw_cfg::TraceSink> trace;
-  if (options.trace_select) {
-    trace = std::make_shared<SelectLines>(options.trace_select);
+  if (!options.trace_events.empty() && options.trace_output) {
+    trace = std::make_shared<TraceLines>(options.trace_events,
+                                         options.trace_output);
   }
   ASSIGN_OR_RETURN(
       std::shared_ptr<fw_cfg::FwCfg> device,

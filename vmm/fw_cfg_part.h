@@ -45,8 +45,10 @@ struct FwCfgMachine {
   // firmware also needs QEMU's option ROM that boots it from the kernel
   // keys (genroms/linuxboot_dma.bin, from Debian's qemu-system-data).
   bool firmware = false;
-  // Receives QEMU's `fw_cfg_select` trace lines (--trace); none when null.
-  std::function<void(std::string_view line)> trace_select;
+  // The trace events to report (QEMU's names, from FwCfgTraceEvents()) and
+  // where their lines go (--trace).
+  std::vector<std::string> trace_events;
+  std::function<void(std::string_view line)> trace_output;
 };
 
 // The trace events the device reports, by QEMU's names (for --trace); none

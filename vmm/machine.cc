@@ -43,16 +43,15 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   acpi.num_vcpus = options.boot_cpus;
   acpi.cmos_rtc = true;
   acpi.i8042 = true;
-  std::function<void(std::string_view)> trace_select;
-  if (std::find(options.trace_events.begin(), options.trace_events.end(),
-                "fw_cfg_select") != options.trace_events.end()) {
+  std::function<void(std::string_view)> trace_output;
+  if (!options.trace_events.empty()) {
     if (options.trace_file) {
       ASSIGN_OR_RETURN(machine->trace_file_,
                        OpenLog("--trace-file", *options.trace_file));
     }
     std::FILE* const out =
         machine->trace_file_ ? machine->trace_file_.get() : stderr;
-    trace_select = [out](std::string_view line) {
+    trace_output = [out](std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), out);
     };
   }
@@ -66,7 +65,8 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
                                 .acpi = acpi,
                                 .option = options.fw_cfg,
                                 .firmware = options.firmware.has_value(),
-                                .trace_select = std::move(trace_select)},
+                                .trace_events = options.trace_events,
+                                .trace_output = std::move(trace_output)},
                                machine->memory_, machine->pio_, machine->mmio_,
                                machine->warnings_));
   // The DSDT announces fw_cfg only where it is.

@@ -305,7 +305,7 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          writes its log (reads return 0xe9)
   --trace PATTERN        print the device's trace events whose QEMU name
                          matches the glob PATTERN (repeatable), in QEMU's
-                         format: fw_cfg_select
+                         format: fw_cfg_select, fw_cfg_read
   --trace-file PATH      write them to PATH instead of stderr
   --qtest stdio|unix:PATH|unix:PATH,server
                          no vCPU: serve QEMU's qtest protocol over the buses
