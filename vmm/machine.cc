@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -78,10 +77,6 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   return machine;
 }
 
-Machine::~Machine() {
-  if (owns_console_) std::fclose(console_);
-}
-
 absl::StatusOr<Machine::OwnedFile> Machine::OpenLog(const char* option,
                                                     const std::string& path) {
   OwnedFile file(std::fopen(path.c_str(), "w"));
@@ -102,16 +97,10 @@ absl::Status Machine::OpenConsole(const VmmOptions& options) {
       if (!(options.qtest && *options.qtest == "stdio")) console_ = stdout;
       return absl::OkStatus();
     case SerialMode::kFile:
-      console_ = std::fopen(options.serial_path.c_str(), "w");
-      if (console_ == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("--serial: cannot open %s: %s", options.serial_path,
-                            std::strerror(errno)));
-      }
-      owns_console_ = true;
       // Unbuffered, so a reader of the file sees each byte as the guest
       // sends it (tests time console markers).
-      std::setvbuf(console_, nullptr, _IONBF, 0);
+      ASSIGN_OR_RETURN(console_file_, OpenLog("--serial", options.serial_path));
+      console_ = console_file_.get();
       return absl::OkStatus();
   }
   return absl::OkStatus();

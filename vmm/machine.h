@@ -40,7 +40,6 @@ class Machine {
  public:
   static absl::StatusOr<std::unique_ptr<Machine>> Create(
       const VmmOptions& options);
-  ~Machine();
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
@@ -72,6 +71,7 @@ class Machine {
   // outlive them.
   OwnedFile trace_file_;     // --trace-file; stderr when null
   OwnedFile debugcon_file_;  // --debugcon
+  OwnedFile console_file_;   // --serial file=PATH
   std::shared_ptr<const vm_memory::GuestMemory> memory_;
   vm_device::PioBus pio_;
   vm_device::MmioBus mmio_;
@@ -79,10 +79,8 @@ class Machine {
   IrqRelay irqs_;
   acpi_tables::X86AcpiConfig acpi_;
   bool has_fw_cfg_ = false;
-  // Where COM1's bytes go: stdout, a file (closed with the Machine), or
-  // nowhere.
+  // Where COM1's bytes go: stdout, console_file_, or nowhere.
   std::FILE* console_ = nullptr;
-  bool owns_console_ = false;
   std::vector<std::string> warnings_;
 };
 
