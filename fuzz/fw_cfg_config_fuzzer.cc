@@ -31,7 +31,8 @@ fw_cfg::FwCfgConfig WithoutWarnings(fw_cfg::FwCfgConfig config) {
 
 std::string Describe(const fw_cfg::FwCfgConfig& c) {
   std::string out = c.enabled ? "enabled" : "disabled";
-  for (bool flag : {c.e820, c.kernel, c.cmdline, c.initramfs, c.acpi_table}) {
+  for (bool flag :
+       {c.e820, c.kernel, c.cmdline, c.initramfs, c.acpi_table, c.vmcoreinfo}) {
     out += flag ? " on" : " off";
   }
   for (const fw_cfg::FwCfgItemConfig& item : c.items) {

@@ -11,8 +11,8 @@
 
 namespace fw_cfg {
 
-absl::Status FwCfgDirectory::Add(std::string_view name,
-                                 std::shared_ptr<Item> item) {
+absl::StatusOr<uint32_t> FwCfgDirectory::Add(std::string_view name,
+                                             std::shared_ptr<Item> item) {
   if (item == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrFormat("fw_cfg file \"%s\": null item", name));
@@ -38,8 +38,9 @@ absl::Status FwCfgDirectory::Add(std::string_view name,
     return absl::AlreadyExistsError(
         absl::StrFormat("duplicate fw_cfg file name: %s", name));
   }
+  const uint32_t index = static_cast<uint32_t>(position - files_.begin());
   files_.insert(position, File{std::string(name), std::move(item)});
-  return absl::OkStatus();
+  return index;
 }
 
 Item* FwCfgDirectory::Find(uint16_t key) const {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "fw_cfg/item.h"
 
 namespace fw_cfg {
@@ -32,8 +33,10 @@ class FwCfgDirectory {
   explicit FwCfgDirectory(uint32_t slots) : slots_(slots) {}
 
   // Adds a file. Fails if the name is empty, longer than 55 bytes, contains a
-  // NUL, is already present, or all slots are taken.
-  absl::Status Add(std::string_view name, std::shared_ptr<Item> item);
+  // NUL, is already present, or all slots are taken. Returns the file's
+  // position in the sorted directory (names after it move up by one).
+  absl::StatusOr<uint32_t> Add(std::string_view name,
+                               std::shared_ptr<Item> item);
 
   struct File {
     std::string name;

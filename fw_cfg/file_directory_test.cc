@@ -40,12 +40,24 @@ TEST(FileDirectory, SortsByNameBytewise) {
   EXPECT_EQ(directory.Find(0x19), nullptr);
 }
 
+// QEMU's fw_cfg_add_file trace reports this position ("#N").
+TEST(FileDirectory, AddReturnsTheSortedPosition) {
+  FwCfgDirectory directory(0x20);
+  EXPECT_EQ(directory.Add("etc/e820", Item3()).value_or(99), 0u);
+  EXPECT_EQ(directory.Add("opt/z", Item3()).value_or(99), 1u);
+  EXPECT_EQ(directory.Add("bootorder", Item3()).value_or(99), 0u);
+  EXPECT_EQ(directory.Add("opt/a", Item3()).value_or(99), 2u);
+  EXPECT_EQ(directory.Add("opt/a", Item3()).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
 TEST(FileDirectory, EncodesQemusFormat) {
   FwCfgDirectory directory(0x20);
-  ASSERT_TRUE(directory.Add("opt/b", Item3()).ok());
-  ASSERT_TRUE(
-      directory.Add("opt/a", *MakeBytesItem(std::vector<uint8_t>(0x1234)))
-          .ok());
+  // The position each name takes at the time it is added.
+  EXPECT_EQ(directory.Add("opt/b", Item3()).value_or(99), 0u);
+  EXPECT_EQ(directory.Add("opt/a", *MakeBytesItem(std::vector<uint8_t>(0x1234)))
+                .value_or(99),
+            0u);
   const std::vector<uint8_t> bytes = directory.Encode();
   ASSERT_EQ(bytes.size(), 4u + 2 * 64);
   EXPECT_THAT(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 4),
@@ -66,20 +78,20 @@ TEST(FileDirectory, NameRules) {
   const std::vector<uint8_t> bytes = directory.Encode();
   EXPECT_EQ(bytes[4 + 8 + 54], 'n');
   EXPECT_EQ(bytes[4 + 8 + 55], 0);  // Still NUL-terminated.
-  EXPECT_EQ(directory.Add(std::string(56, 'n'), Item3()).code(),
+  EXPECT_EQ(directory.Add(std::string(56, 'n'), Item3()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(directory.Add("", Item3()).code(),
+  EXPECT_EQ(directory.Add("", Item3()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(directory.Add(std::string("a\0b", 3), Item3()).code(),
+  EXPECT_EQ(directory.Add(std::string("a\0b", 3), Item3()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(directory.Add("opt/x", nullptr).code(),
+  EXPECT_EQ(directory.Add("opt/x", nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
 TEST(FileDirectory, DuplicatesCompareWholeNames) {
   FwCfgDirectory directory(0x20);
   ASSERT_TRUE(directory.Add("opt/name", Item3()).ok());
-  absl::Status status = directory.Add("opt/name", Item3());
+  absl::Status status = directory.Add("opt/name", Item3()).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(status.message()), HasSubstr("duplicate"));
   // A prefix or extension is a different name (StratoVirt compared prefixes).
@@ -94,7 +106,7 @@ TEST(FileDirectory, SlotLimit) {
   FwCfgDirectory directory(2);
   ASSERT_TRUE(directory.Add("opt/1", Item3()).ok());
   ASSERT_TRUE(directory.Add("opt/2", Item3()).ok());
-  absl::Status status = directory.Add("opt/3", Item3());
+  absl::Status status = directory.Add("opt/3", Item3()).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(directory.files().size(), 2u);
 }

@@ -44,10 +44,17 @@ FwCfg::FwCfg(std::shared_ptr<const vm_memory::GuestMemory> memory,
       options_(options),
       directory_(options.file_slots) {
   base::MutexLock lock(mu_);
+  const uint32_t features =
+      kFeatureTraditional | (options.dma ? kFeatureDma : 0);
   numbered_[0][kSignature] = *MakeStringItem("QEMU");
-  numbered_[0][kId] =
-      MakeLe32Item(kFeatureTraditional | (options.dma ? kFeatureDma : 0));
+  numbered_[0][kId] = MakeLe32Item(features);
   numbered_[0][kFileDir] = *MakeBytesItem(directory_.Encode());
+  if (options_.trace != nullptr) {
+    options_.trace->AddBytes(this, kSignature, 4);
+    options_.trace->AddInteger(this, kId, 32, features);
+    options_.trace->AddBytes(this, kId, 4);
+    options_.trace->AddBytes(this, kFileDir, numbered_[0][kFileDir]->size());
+  }
 }
 
 absl::Status FwCfg::SetItem(uint16_t key, std::shared_ptr<Item> item) {
@@ -73,14 +80,45 @@ absl::Status FwCfg::SetItem(uint16_t key, std::shared_ptr<Item> item) {
     return absl::AlreadyExistsError(
         absl::StrFormat("fw_cfg key 0x%04x already has an item", key));
   }
+  const uint32_t size = item->size();
   slot = std::move(item);
+  if (options_.trace != nullptr) options_.trace->AddBytes(this, key, size);
   return absl::OkStatus();
+}
+
+absl::Status FwCfg::SetLe16(uint16_t key, uint16_t value) {
+  if (options_.trace != nullptr)
+    options_.trace->AddInteger(this, key, 16, value);
+  return SetItem(key, MakeLe16Item(value));
+}
+
+absl::Status FwCfg::SetLe32(uint16_t key, uint32_t value) {
+  if (options_.trace != nullptr)
+    options_.trace->AddInteger(this, key, 32, value);
+  return SetItem(key, MakeLe32Item(value));
+}
+
+absl::Status FwCfg::SetLe64(uint16_t key, uint64_t value) {
+  if (options_.trace != nullptr)
+    options_.trace->AddInteger(this, key, 64, value);
+  return SetItem(key, MakeLe64Item(value));
+}
+
+absl::Status FwCfg::SetString(uint16_t key, std::string_view value) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Item> item,
+                   MakeStringItem(value, /*nul_terminated=*/true));
+  if (options_.trace != nullptr) options_.trace->AddString(this, key, value);
+  return SetItem(key, std::move(item));
 }
 
 absl::Status FwCfg::AddFile(std::string_view name, std::shared_ptr<Item> item) {
   base::MutexLock lock(mu_);
-  RETURN_IF_ERROR(directory_.Add(name, std::move(item)));
+  const uint64_t size = item != nullptr ? item->size() : 0;
+  ASSIGN_OR_RETURN(const uint32_t index, directory_.Add(name, std::move(item)));
   directory_stale_ = true;
+  if (options_.trace != nullptr) {
+    options_.trace->AddFile(this, index, name, size);
+  }
   return absl::OkStatus();
 }
 
@@ -196,11 +234,17 @@ void FwCfg::RunDma(uint64_t descriptor_address) {
   uint8_t raw[kDescriptorSize];
   if (!CopyFromGuest(memory, descriptor, raw)) {
     write_status(kDmaError);
+    if (options_.trace != nullptr) {
+      options_.trace->Dma(
+          this, {.descriptor = descriptor_address, .descriptor_read = false});
+    }
     return;
   }
   const uint32_t control = base::LoadBe32(raw);
-  uint32_t length = base::LoadBe32(raw + 4);
-  uint64_t address = base::LoadBe64(raw + 8);
+  const uint32_t requested_length = base::LoadBe32(raw + 4);
+  const uint64_t requested_address = base::LoadBe64(raw + 8);
+  uint32_t length = requested_length;
+  uint64_t address = requested_address;
 
   // 2. Select, if asked: the key is in the top 16 bits.
   if ((control & kDmaSelect) != 0)
@@ -258,7 +302,15 @@ void FwCfg::RunDma(uint64_t descriptor_address) {
 
   // 5. Report: only the control word is written back.
   write_status(error ? kDmaError : 0);
-  if (options_.trace != nullptr) options_.trace->Read(this, 0);  // As QEMU.
+  if (options_.trace != nullptr) {
+    options_.trace->Dma(this, {.descriptor = descriptor_address,
+                               .descriptor_read = true,
+                               .control = control,
+                               .length = requested_length,
+                               .address = requested_address,
+                               .error = error});
+    options_.trace->Read(this, 0);  // As QEMU.
+  }
 }
 
 }  // namespace fw_cfg

@@ -83,6 +83,13 @@ class FwCfg {
   // set. Fails if the key already has an item.
   absl::Status SetItem(uint16_t key, std::shared_ptr<Item> item);
 
+  // SetItem with a little-endian integer or a NUL-terminated string, as
+  // QEMU's fw_cfg_add_i16/_i32/_i64/_string: the trace reports the value.
+  absl::Status SetLe16(uint16_t key, uint16_t value);
+  absl::Status SetLe32(uint16_t key, uint32_t value);
+  absl::Status SetLe64(uint16_t key, uint64_t value);
+  absl::Status SetString(uint16_t key, std::string_view value);
+
   // Adds a named file; its key follows from the sorted order of all names.
   // Fails on an empty, over-long (>55 bytes) or duplicate name, or when the
   // file slots are full.

@@ -5,6 +5,9 @@
 // - DataPortByte: one `inb 0x511` through the PIO bus, the access Linux's
 //   sysfs driver makes for every byte (bytes item, and file item served from
 //   its read window).
+// - DataPortByteTraced: the same with a trace sink printing fw_cfg_read
+//   (formatting each event into a line that goes nowhere); DataPortByte
+//   has no sink, the cost of tracing off.
 // - DmaRead: one DMA READ of N bytes into guest RAM, from an in-memory item
 //   and from a file item (pread from the page cache into guest RAM).
 
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/byte_order.h"
@@ -22,6 +26,7 @@
 #include "fw_cfg/fw_cfg.h"
 #include "fw_cfg/io_ports.h"
 #include "fw_cfg/item.h"
+#include "fw_cfg/trace.h"
 #include "vm-device/bus.h"
 #include "vm-memory/guest_memory.h"
 
@@ -32,14 +37,15 @@ constexpr uint64_t kRamSize = 1 << 30;
 constexpr uint32_t kItemSize = 64 << 20;
 
 struct Machine {
-  Machine() {
+  explicit Machine(std::shared_ptr<TraceSink> trace = nullptr) {
     memory = *vm_memory::GuestMemory::CreateAnonymous(
         {{vm_memory::GuestAddress(0), kRamSize}});
-    device = *FwCfg::Create(memory);
+    device = *FwCfg::Create(memory, {.trace = std::move(trace)});
     (void)AttachIoPorts(device, pio);
     (void)device->AddFile(
         "opt/bytes", *MakeBytesItem(std::vector<uint8_t>(kItemSize, 0x5a)));
-    file_path = "/tmp/fw_cfg_benchmark.img";
+    file_path = "/tmp/fw_cfg_benchmark." + std::to_string(getpid()) + "." +
+                std::to_string(++machines) + ".img";
     const int fd = open(file_path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
     std::vector<uint8_t> chunk(1 << 20, 0xa5);
     for (uint32_t i = 0; i < kItemSize / chunk.size(); ++i) {
@@ -50,6 +56,7 @@ struct Machine {
   }
   ~Machine() { unlink(file_path.c_str()); }
 
+  static inline int machines = 0;
   std::shared_ptr<const vm_memory::GuestMemory> memory;
   std::shared_ptr<FwCfg> device;
   vm_device::PioBus pio;
@@ -61,9 +68,15 @@ Machine& TheMachine() {
   return *machine;
 }
 
+Machine& TracedMachine() {
+  static Machine* machine = new Machine(std::make_shared<TracePrinter>(
+      std::vector<std::string>{"fw_cfg_read"},
+      [](std::string_view line) { benchmark::DoNotOptimize(line.data()); }));
+  return *machine;
+}
+
 // Key 0x20 is opt/bytes, 0x21 opt/file (sorted names).
-void BM_DataPortByte(benchmark::State& state) {
-  Machine& m = TheMachine();
+void DataPortByte(benchmark::State& state, Machine& m) {
   const uint16_t key = static_cast<uint16_t>(state.range(0));
   uint8_t select[2];
   base::StoreLe16(select, key);
@@ -80,7 +93,16 @@ void BM_DataPortByte(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations());
 }
+
+void BM_DataPortByte(benchmark::State& state) {
+  DataPortByte(state, TheMachine());
+}
 BENCHMARK(BM_DataPortByte)->ArgName("key")->Arg(0x20)->Arg(0x21);
+
+void BM_DataPortByteTraced(benchmark::State& state) {
+  DataPortByte(state, TracedMachine());
+}
+BENCHMARK(BM_DataPortByteTraced)->ArgName("key")->Arg(0x20);
 
 void BM_DmaRead(benchmark::State& state) {
   Machine& m = TheMachine();

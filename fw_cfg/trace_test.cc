@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fw_cfg/item.h"
 #include "fw_cfg/keys.h"
 #include "fw_cfg/test_support.h"
 #include "gmock/gmock.h"
@@ -40,6 +41,10 @@ TEST(Trace, KeyNamesAreQemus) {
   EXPECT_EQ(TraceKeyName(0x8004), "hpet");
   EXPECT_EQ(TraceKeyName(0xc002), "unknown");
   EXPECT_EQ(TraceKeyName(0x4000), "unknown");
+  // QEMU names architecture-local keys on x86 only (arm `virt`: "unknown").
+  EXPECT_EQ(TraceKeyName(0x8000, TraceArch::kOther), "unknown");
+  EXPECT_EQ(TraceKeyName(0x8004, TraceArch::kOther), "unknown");
+  EXPECT_EQ(TraceKeyName(0x0019, TraceArch::kOther), "file_dir");
 }
 
 TEST(Trace, SelectLineIsQemus) {
@@ -113,6 +118,131 @@ TEST(Trace, EverySelectIsReportedPortOrDma) {
   for (const void* device : recorder->devices) {
     EXPECT_EQ(device, &m.device());
   }
+}
+
+// Collects the lines a TracePrinter writes.
+struct Lines {
+  std::shared_ptr<TracePrinter> Printer(
+      const std::vector<std::string>& events) {
+    return std::make_shared<TracePrinter>(
+        events, [this](std::string_view line) { lines.emplace_back(line); });
+  }
+  std::vector<std::string> lines;
+};
+
+// Replaces every "0x<hex>" device pointer in `line` after the event name
+// by "PTR", as the conformance test masks QEMU's.
+std::string MaskDevice(const std::string& line, const void* device) {
+  std::string out = line;
+  const std::string pointer = FormatReadEvent(device, 0).substr(12);
+  const std::string text = pointer.substr(0, pointer.find(' '));
+  for (size_t at = out.find(text); at != std::string::npos;
+       at = out.find(text)) {
+    out.replace(at, text.size(), "PTR");
+  }
+  return out;
+}
+
+// QEMU 7.2 prints, for the same calls (`-trace 'fw_cfg_add*'`, observed):
+//   fw_cfg_add_bytes key 0x0000 'signature', 4 bytes
+//   fw_cfg_add_i32 key 0x0001 'id', value 0x3
+//   fw_cfg_add_bytes key 0x0001 'id', 4 bytes
+//   fw_cfg_add_i16 key 0x0005 'nb_cpus', value 0x1
+//   fw_cfg_add_bytes key 0x0005 'nb_cpus', 2 bytes
+//   fw_cfg_add_i64 key 0x0003 'ram_size', value 0x8000000
+//   fw_cfg_add_file 0x55b4a6550f50 #0: etc/e820 (40 bytes)
+//   fw_cfg_add_file 0x55b4a6550f50 #0: bootorder (0 bytes)
+// (#N is the position in the sorted directory when the file goes in.)
+TEST(Trace, AddEventsAreQemus) {
+  Lines out;
+  X86Machine m({.trace = out.Printer(TraceEventNames())});
+  ASSERT_TRUE(m.device().SetLe16(kNbCpus, 1).ok());
+  ASSERT_TRUE(m.device().SetLe64(kRamSize, 0x8000000).ok());
+  ASSERT_TRUE(m.device().SetLe32(kX86Irq0Override, 1).ok());
+  ASSERT_TRUE(m.device().SetString(kKernelCmdline, "quiet").ok());
+  ASSERT_TRUE(m.device()
+                  .AddFile("etc/e820", *MakeBytesItem(std::vector<uint8_t>(40)))
+                  .ok());
+  ASSERT_TRUE(m.device().AddFile("bootorder", *MakeBytesItem({})).ok());
+  ASSERT_TRUE(m.device().AddFile("opt/x", *MakeStringItem("abc")).ok());
+  std::vector<std::string> masked;
+  for (const std::string& line : out.lines) {
+    masked.push_back(MaskDevice(line, &m.device()));
+  }
+  EXPECT_THAT(
+      masked,
+      ElementsAre("fw_cfg_add_bytes key 0x0000 'signature', 4 bytes\n",
+                  "fw_cfg_add_i32 key 0x0001 'id', value 0x3\n",
+                  "fw_cfg_add_bytes key 0x0001 'id', 4 bytes\n",
+                  "fw_cfg_add_bytes key 0x0019 'file_dir', 4 bytes\n",
+                  "fw_cfg_add_i16 key 0x0005 'nb_cpus', value 0x1\n",
+                  "fw_cfg_add_bytes key 0x0005 'nb_cpus', 2 bytes\n",
+                  "fw_cfg_add_i64 key 0x0003 'ram_size', value 0x8000000\n",
+                  "fw_cfg_add_bytes key 0x0003 'ram_size', 8 bytes\n",
+                  "fw_cfg_add_i32 key 0x8002 'irq0_override', value 0x1\n",
+                  "fw_cfg_add_bytes key 0x8002 'irq0_override', 4 bytes\n",
+                  "fw_cfg_add_string key 0x0009 'kernel_cmdline', value "
+                  "'quiet'\n",
+                  "fw_cfg_add_bytes key 0x0009 'kernel_cmdline', 6 bytes\n",
+                  "fw_cfg_add_file PTR #0: etc/e820 (40 bytes)\n",
+                  "fw_cfg_add_file PTR #0: bootorder (0 bytes)\n",
+                  "fw_cfg_add_file PTR #2: opt/x (3 bytes)\n"));
+}
+
+// A failed add reports nothing: the key or name did not change.
+TEST(Trace, RefusedAddsAreNotReported) {
+  Lines out;
+  X86Machine m({.trace = out.Printer({"fw_cfg_add_bytes", "fw_cfg_add_file"})});
+  const size_t before = out.lines.size();
+  EXPECT_FALSE(m.device().SetItem(kSignature, MakeLe16Item(1)).ok());
+  ASSERT_TRUE(m.device().AddFile("opt/x", MakeLe16Item(1)).ok());
+  EXPECT_FALSE(m.device().AddFile("opt/x", MakeLe16Item(1)).ok());
+  EXPECT_FALSE(m.device().AddFile("", MakeLe16Item(1)).ok());
+  EXPECT_EQ(out.lines.size(), before + 1);
+}
+
+TEST(Trace, DmaTransfersAreReportedWithTheirOutcome) {
+  Lines out;
+  X86Machine m({.trace = out.Printer({"fw_cfg_dma_transfer"})});
+  // Select the signature and read 4 bytes: ok.
+  m.WriteDescriptor(0x1000, 0x0000000a, 4, 0x2000);
+  m.StartDma(0x1000);
+  // Write to the read-only signature: error.
+  m.WriteDescriptor(0x1000, 0x00000018, 4, 0x2000);
+  m.StartDma(0x1000);
+  // A descriptor outside RAM cannot be read.
+  m.StartDma(0xfffffff0);
+  std::vector<std::string> masked;
+  for (const std::string& line : out.lines) {
+    masked.push_back(MaskDevice(line, &m.device()));
+  }
+  EXPECT_THAT(masked,
+              ElementsAre("fw_cfg_dma_transfer PTR descriptor 0x1000 control "
+                          "0xa length 4 address 0x2000: ok\n",
+                          "fw_cfg_dma_transfer PTR descriptor 0x1000 control "
+                          "0x18 length 4 address 0x2000: error\n",
+                          "fw_cfg_dma_transfer PTR descriptor 0xfffffff0: "
+                          "unreadable, error\n"));
+}
+
+// The printer writes only the events it was given.
+TEST(Trace, PrinterFiltersByName) {
+  Lines out;
+  X86Machine m({.trace = out.Printer({"fw_cfg_select"})});
+  m.outw(0x510, 0x0019);
+  m.inb(0x511);
+  ASSERT_TRUE(m.device().SetLe16(kNbCpus, 1).ok());
+  ASSERT_EQ(out.lines.size(), 1u);
+  EXPECT_EQ(MaskDevice(out.lines[0], &m.device()),
+            "fw_cfg_select PTR key 0x0019 'file_dir', ret: 1\n");
+}
+
+TEST(Trace, EventNamesAreSortedAndComplete) {
+  EXPECT_THAT(
+      TraceEventNames(),
+      ElementsAre("fw_cfg_add_bytes", "fw_cfg_add_file", "fw_cfg_add_i16",
+                  "fw_cfg_add_i32", "fw_cfg_add_i64", "fw_cfg_add_string",
+                  "fw_cfg_dma_transfer", "fw_cfg_read", "fw_cfg_select"));
 }
 
 }  // namespace

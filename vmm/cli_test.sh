@@ -67,4 +67,25 @@ check "vmm_static has no interpreter and no dynamic section" 0 $?
 out=$(printf 'outw 0x510 0x0\ninb 0x511\n' | "$vmm_static" --qtest stdio --memory size=64M)
 check "vmm_static serves qtest" "OK OK 0x0051" "$(echo $out)"
 
+# etc/vmcoreinfo: a guest's DMA write of QEMU's 16-byte record (format 1,
+# size 48, note at 0x10000) makes the vmm say where the note is and write
+# the note, read from guest RAM, to --vmcoreinfo-file. The key is 0x27: the
+# files sort as bios-geometry, bootorder, etc/acpi/rsdp, etc/acpi/tables,
+# etc/boot-fail-wait, etc/e820, etc/table-loader, etc/vmcoreinfo.
+note=$(mktemp -u "${TEST_TMPDIR:-/tmp}/note.XXXXXX")
+err=$(printf '%s\n' \
+  'write 0x10000 40 0x0b000000100000000000000056434f5245494e464f0000004f5352454c454153453d780a00000000' \
+  'write 0x2000 16 0x00000100300000000000010000000000' \
+  'write 0x1000 16 0x00270018000000100000000000002000' \
+  'outl 0x514 0x0' 'outl 0x518 0x00100000' 'read 0x1000 4' |
+  "$vmm" --qtest stdio --memory size=64M --fw-cfg-config vmcoreinfo=on \
+    --vmcoreinfo-file "$note" 2>&1 >/dev/null)
+check "vmcoreinfo: the vmm reports the note" \
+  "vmm: vmcoreinfo: the guest's note is at 0x10000, 48 bytes (format 1)" "$err"
+check "vmcoreinfo: the note file is the 40-byte note from guest RAM" \
+  "0b000000100000000000000056434f5245494e464f0000004f5352454c454153453d780a00000000" \
+  "$(od -An -v -tx1 "$note" 2>/dev/null | tr -d ' \n')"
+err=$("$vmm" --qtest stdio --vmcoreinfo-file "$note" </dev/null 2>&1); code=$?
+check "--vmcoreinfo-file without vmcoreinfo=on exits 2" 2 "$code"
+
 check_done

@@ -4,6 +4,9 @@
 #include "vmm/fw_cfg_part.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +28,7 @@
 #include "fw_cfg/mmio.h"
 #include "fw_cfg/standard/direct_boot.h"
 #include "fw_cfg/standard/standard_items.h"
+#include "fw_cfg/standard/vmcoreinfo.h"
 #include "fw_cfg/trace.h"
 #include "linux-loader/e820.h"
 #include "vmm/layout.h"
@@ -44,30 +48,6 @@ constexpr char kLinuxBootRom[] = "/usr/share/qemu/linuxboot_dma.bin";
 
 // SeaBIOS's serial console for its screen output: a little-endian port.
 constexpr char kSerconPort[] = "etc/sercon-port";
-
-// Prints the chosen events as QEMU's trace lines.
-class TraceLines : public fw_cfg::TraceSink {
- public:
-  TraceLines(const std::vector<std::string>& events,
-             std::function<void(std::string_view)> output)
-      : select_(Has(events, "fw_cfg_select")),
-        read_(Has(events, "fw_cfg_read")),
-        output_(std::move(output)) {}
-  void Select(const void* device, uint16_t key, bool valid) override {
-    if (select_) output_(fw_cfg::FormatSelectEvent(device, key, valid));
-  }
-  void Read(const void* device, uint64_t value) override {
-    if (read_) output_(fw_cfg::FormatReadEvent(device, value));
-  }
-
- private:
-  static bool Has(const std::vector<std::string>& events, const char* name) {
-    return std::find(events.begin(), events.end(), name) != events.end();
-  }
-  const bool select_;
-  const bool read_;
-  const std::function<void(std::string_view)> output_;
-};
 
 // Whether the file starts with the ELF magic; unreadable files are left for
 // the kernel loader to report.
@@ -151,12 +131,50 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
   return fw_cfg::AddUserItems(device, config);
 }
 
+// etc/vmcoreinfo: says where the guest's note is when the guest publishes
+// it and, with --vmcoreinfo-file, writes the note there, read from RAM.
+absl::Status AddVmcoreinfo(
+    fw_cfg::FwCfg& device, const FwCfgMachine& options,
+    const std::shared_ptr<const vm_memory::GuestMemory>& memory) {
+  auto log = options.log;
+  auto path = options.vmcoreinfo_file;
+  auto on_publish = [memory, log,
+                     path](const fw_cfg::VmcoreinfoLocation& location) {
+    if (log) {
+      log(absl::StrFormat(
+          "vmm: vmcoreinfo: the guest's note is at 0x%x, %d bytes (format "
+          "%d)\n",
+          location.paddr, location.size, location.guest_format));
+    }
+    if (!path) return;
+    absl::StatusOr<fw_cfg::VmcoreinfoNote> note =
+        fw_cfg::ReadVmcoreinfoNote(*memory, location);
+    std::string error;
+    if (!note.ok()) {
+      error = std::string(note.status().message());
+    } else if (FILE* f = std::fopen(path->c_str(), "wb"); f == nullptr) {
+      error = absl::StrFormat("cannot write %s: %s", *path, strerror(errno));
+    } else {
+      const bool written =
+          std::fwrite(note->bytes.data(), 1, note->bytes.size(), f) ==
+          note->bytes.size();
+      if (std::fclose(f) != 0 || !written) {
+        error = absl::StrFormat("cannot write %s: %s", *path, strerror(errno));
+      }
+    }
+    if (!error.empty() && log) {
+      log(absl::StrFormat("vmm: --vmcoreinfo-file: %s\n", error));
+    }
+  };
+  return fw_cfg::Vmcoreinfo::Add(device, std::move(on_publish)).status();
+}
+
 }  // namespace
 
 bool FwCfgBuiltIn() { return true; }
 
 std::vector<std::string> FwCfgTraceEvents() {
-  return {"fw_cfg_read", "fw_cfg_select"};
+  return fw_cfg::TraceEventNames();
 }
 
 absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
@@ -164,6 +182,10 @@ absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
   ASSIGN_OR_RETURN(fw_cfg::FwCfgConfig config, fw_cfg::ParseFwCfgConfig(text));
   return std::make_shared<const FwCfgOption>(
       FwCfgOption{.config = std::move(config)});
+}
+
+bool FwCfgVmcoreinfoEnabled(const FwCfgOption& option) {
+  return option.config.vmcoreinfo;
 }
 
 std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option) {
@@ -183,14 +205,19 @@ absl::StatusOr<bool> AttachFwCfg(
   // fill; a guest cannot see the limit, so allow every key there is.
   std::shared_ptr<fw_cfg::TraceSink> trace;
   if (!options.trace_events.empty() && options.trace_output) {
-    trace = std::make_shared<TraceLines>(options.trace_events,
-                                         options.trace_output);
+    trace = std::make_shared<fw_cfg::TracePrinter>(
+        options.trace_events, options.trace_output,
+        options.layout == Layout::kX86_64 ? fw_cfg::TraceArch::kX86
+                                          : fw_cfg::TraceArch::kOther);
   }
   ASSIGN_OR_RETURN(
       std::shared_ptr<fw_cfg::FwCfg> device,
       fw_cfg::FwCfg::Create(memory,
                             fw_cfg::FwCfgOptions{.file_slots = 0x3fe0,
                                                  .trace = std::move(trace)}));
+  if (config.vmcoreinfo) {
+    RETURN_IF_ERROR(AddVmcoreinfo(*device, options, memory));
+  }
   // QEMU's machine reset selects the signature, and its trace says so.
   device->Select(fw_cfg::kSignature);
   if (options.layout == Layout::kX86_64) {
@@ -199,9 +226,8 @@ absl::StatusOr<bool> AttachFwCfg(
     return true;
   }
   // arm `virt` publishes only the CPU count among the numbered keys.
-  RETURN_IF_ERROR(device->SetItem(
-      fw_cfg::kNbCpus,
-      fw_cfg::MakeLe16Item(static_cast<uint16_t>(options.boot_cpus))));
+  RETURN_IF_ERROR(device->SetLe16(fw_cfg::kNbCpus,
+                                  static_cast<uint16_t>(options.boot_cpus)));
   RETURN_IF_ERROR(fw_cfg::AddUserItems(*device, config));
   RETURN_IF_ERROR(fw_cfg::AttachMmio(device, mmio, fw_cfg::kArmVirtMmioBase));
   return true;

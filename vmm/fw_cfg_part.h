@@ -49,6 +49,11 @@ struct FwCfgMachine {
   // where their lines go (--trace).
   std::vector<std::string> trace_events;
   std::function<void(std::string_view line)> trace_output;
+  // With `vmcoreinfo=on`: where the guest's VMCOREINFO note goes, read from
+  // guest RAM, each time the guest publishes it (--vmcoreinfo-file).
+  std::optional<std::string> vmcoreinfo_file;
+  // One line for the user per event at run time (the note's location).
+  std::function<void(std::string_view line)> log;
 };
 
 // The trace events the device reports, by QEMU's names (for --trace); none
@@ -62,6 +67,9 @@ bool FwCfgBuiltIn();
 // malformed option, and always in a VMM built without the device.
 absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
     std::string_view text);
+
+// Whether the option asks for etc/vmcoreinfo (`vmcoreinfo=on`).
+bool FwCfgVmcoreinfoEnabled(const FwCfgOption& option);
 
 // What the user should hear about the option (item names outside opt/, as
 // QEMU warns).

@@ -65,7 +65,13 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
                                 .option = options.fw_cfg,
                                 .firmware = options.firmware.has_value(),
                                 .trace_events = options.trace_events,
-                                .trace_output = std::move(trace_output)},
+                                .trace_output = std::move(trace_output),
+                                .vmcoreinfo_file = options.vmcoreinfo_file,
+                                .log =
+                                    [](std::string_view line) {
+                                      std::fwrite(line.data(), 1, line.size(),
+                                                  stderr);
+                                    }},
                                machine->memory_, machine->pio_, machine->mmio_,
                                machine->warnings_));
   // The DSDT announces fw_cfg only where it is.

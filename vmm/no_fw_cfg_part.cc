@@ -18,6 +18,8 @@ absl::StatusOr<std::shared_ptr<const FwCfgOption>> ParseFwCfgOption(
       "this vmm was built without fw_cfg (--//vmm:fw_cfg=false)");
 }
 
+bool FwCfgVmcoreinfoEnabled(const FwCfgOption&) { return false; }
+
 std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption&) { return {}; }
 
 absl::StatusOr<bool> AttachFwCfg(

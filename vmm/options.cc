@@ -6,10 +6,12 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/regular_file.h"
 #include "base/status_macros.h"
+#include "re2/re2.h"
 
 namespace vmm {
 namespace {
@@ -61,15 +63,27 @@ absl::StatusOr<uint64_t> ParseCount(std::string_view option,
 
 // The text of `--fw-cfg-config @PATH`: the whole file, without the line
 // ends at its end (an editor's final newline is not part of the option).
-// The trace events (QEMU's names) that the glob `pattern` matches, as
-// QEMU's -trace takes them; none is an error.
+// The trace events (QEMU's names) that `pattern` matches: a glob, as
+// QEMU's -trace takes it, or with a leading "re:" an RE2 regular expression
+// that must match the whole name. None is an error.
 absl::StatusOr<std::vector<std::string>> MatchTraceEvents(
     const std::string& pattern) {
   std::vector<std::string> matched;
   const std::vector<std::string> events = FwCfgTraceEvents();
-  for (const std::string& event : events) {
-    if (fnmatch(pattern.c_str(), event.c_str(), 0) == 0) {
-      matched.push_back(event);
+  if (absl::StartsWith(pattern, "re:")) {
+    const RE2 regex(pattern.substr(3), RE2::Quiet);
+    if (!regex.ok()) {
+      return Bad("--trace", absl::StrFormat("bad regular expression '%s': %s",
+                                            pattern.substr(3), regex.error()));
+    }
+    for (const std::string& event : events) {
+      if (RE2::FullMatch(event, regex)) matched.push_back(event);
+    }
+  } else {
+    for (const std::string& event : events) {
+      if (fnmatch(pattern.c_str(), event.c_str(), 0) == 0) {
+        matched.push_back(event);
+      }
     }
   }
   if (matched.empty()) {
@@ -155,10 +169,10 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       continue;
     }
     static constexpr std::string_view kWithValue[] = {
-        "--kernel",    "--initramfs", "--cmdline",       "--memory",
-        "--cpus",      "--serial",    "--fw-cfg-config", "--qtest",
-        "--layout",    "--firmware",  "--debugcon",      "--trace",
-        "--trace-file"};
+        "--kernel",     "--initramfs",      "--cmdline",       "--memory",
+        "--cpus",       "--serial",         "--fw-cfg-config", "--qtest",
+        "--layout",     "--firmware",       "--debugcon",      "--trace",
+        "--trace-file", "--vmcoreinfo-file"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
@@ -245,6 +259,8 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       }
     } else if (name == "--trace-file") {
       options.trace_file = *value;
+    } else if (name == "--vmcoreinfo-file") {
+      options.vmcoreinfo_file = *value;
     } else if (name == "--layout") {
       if (*value == "x86_64") {
         options.layout = Layout::kX86_64;
@@ -267,6 +283,10 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
   }
   if (options.trace_file && options.trace_events.empty()) {
     return Bad("--trace-file", "needs --trace");
+  }
+  if (options.vmcoreinfo_file &&
+      !(options.fw_cfg && FwCfgVmcoreinfoEnabled(*options.fw_cfg))) {
+    return Bad("--vmcoreinfo-file", "needs --fw-cfg-config vmcoreinfo=on");
   }
   return options;
 }
@@ -297,16 +317,23 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                            e820=on|off,kernel=on|off,cmdline=on|off,
                            initramfs=on|off,acpi_table=on|off,
                            items=[name=NAME,file=PATH:name=NAME,string=TEXT]
-                         or `disable`. Values may be double-quoted to hold
+                         or `disable`; also vmcoreinfo=on|off (default off:
+                         QEMU's -device vmcoreinfo, etc/vmcoreinfo). Values may be double-quoted to hold
                          , : [ ] = (inside quotes \" and \\ are escapes).
                          @PATH reads CONFIG from the file PATH (for thousands
                          of items: one argument holds at most 128 KiB).
   --debugcon file=PATH   QEMU's isa-debugcon at port 0x402, where SeaBIOS
                          writes its log (reads return 0xe9)
   --trace PATTERN        print the device's trace events whose QEMU name
-                         matches the glob PATTERN (repeatable), in QEMU's
-                         format: fw_cfg_select, fw_cfg_read
+                         matches the glob PATTERN, or the whole RE2 regular
+                         expression after "re:" (repeatable), in QEMU's
+                         format: fw_cfg_select, fw_cfg_read, fw_cfg_add_bytes,
+                         fw_cfg_add_i16/i32/i64, fw_cfg_add_string,
+                         fw_cfg_add_file, and ours, fw_cfg_dma_transfer
   --trace-file PATH      write them to PATH instead of stderr
+  --vmcoreinfo-file PATH with --fw-cfg-config vmcoreinfo=on: write the
+                         guest's VMCOREINFO note there, read from guest RAM,
+                         whenever the guest publishes it in etc/vmcoreinfo
   --qtest stdio|unix:PATH|unix:PATH,server
                          no vCPU: serve QEMU's qtest protocol over the buses
                          and memory instead (no KVM needed)

@@ -47,6 +47,8 @@ struct VmmOptions {
   // --trace-file PATH: where (default: stderr).
   std::vector<std::string> trace_events;
   std::optional<std::string> trace_file;
+  // --vmcoreinfo-file: where the guest's VMCOREINFO note is written.
+  std::optional<std::string> vmcoreinfo_file;
 };
 
 // Parses the arguments after the program name. A VMM built with

@@ -133,7 +133,7 @@ TEST(VmmOptions, FwCfgConfigFromAFile) {
 }
 
 TEST(VmmOptions, DebugconAndTrace) {
-  auto options = Parse({"--debugcon", "file=/tmp/d", "--trace", "fw_cfg_*",
+  auto options = Parse({"--debugcon", "file=/tmp/d", "--trace", "fw_cfg_[rs]*",
                         "--trace=fw_cfg_select", "--trace-file", "/tmp/t"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->debugcon_path, "/tmp/d");
@@ -141,14 +141,37 @@ TEST(VmmOptions, DebugconAndTrace) {
   EXPECT_EQ(options->trace_events,
             (std::vector<std::string>{"fw_cfg_read", "fw_cfg_select"}));
   EXPECT_EQ(options->trace_file, "/tmp/t");
-  EXPECT_THAT(Error({"--trace", "fw_cfg_dma*"}),
-              HasSubstr("no trace event matches 'fw_cfg_dma*'"));
+  EXPECT_THAT(Error({"--trace", "fw_cfg_dam*"}),
+              HasSubstr("no trace event matches 'fw_cfg_dam*'"));
+  // "re:" takes an RE2 expression that must match the whole name.
+  options =
+      Parse({"--trace", "re:fw_cfg_add_i(16|64)", "--trace", "re:.*dma.*"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->trace_events,
+            (std::vector<std::string>{"fw_cfg_add_i16", "fw_cfg_add_i64",
+                                      "fw_cfg_dma_transfer"}));
+  EXPECT_THAT(Error({"--trace", "re:fw_cfg_add"}),
+              HasSubstr("no trace event matches 're:fw_cfg_add'"));
+  EXPECT_THAT(Error({"--trace", "re:fw_cfg_(add"}),
+              HasSubstr("bad regular expression 'fw_cfg_(add'"));
   EXPECT_THAT(Error({"--debugcon", "/tmp/d"}), HasSubstr("file=PATH"));
   EXPECT_THAT(Error({"--trace-file", "/tmp/t"}), HasSubstr("needs --trace"));
   EXPECT_THAT(Error({"--debugcon", "file=/tmp/d", "--layout", "arm-virt"}),
               HasSubstr("x86_64"));
   EXPECT_THAT(Error({"--trace-file", "/a", "--trace-file", "/b"}),
               HasSubstr("given twice"));
+}
+
+TEST(VmmOptions, VmcoreinfoFileNeedsTheDevice) {
+  auto options = Parse(
+      {"--fw-cfg-config", "vmcoreinfo=on", "--vmcoreinfo-file", "/tmp/note"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->vmcoreinfo_file, "/tmp/note");
+  EXPECT_THAT(Error({"--vmcoreinfo-file", "/tmp/note"}),
+              HasSubstr("needs --fw-cfg-config vmcoreinfo=on"));
+  EXPECT_THAT(
+      Error({"--fw-cfg-config", "e820=off", "--vmcoreinfo-file", "/tmp/note"}),
+      HasSubstr("needs --fw-cfg-config vmcoreinfo=on"));
 }
 
 TEST(VmmOptions, DisableIsParsed) {

@@ -33,6 +33,7 @@ constexpr std::string_view kItems = "items";
 struct Switch {
   std::string_view key;
   bool FwCfgConfig::*field;
+  bool default_value = true;
 };
 constexpr Switch kSwitches[] = {
     {"e820", &FwCfgConfig::e820},
@@ -40,6 +41,8 @@ constexpr Switch kSwitches[] = {
     {"cmdline", &FwCfgConfig::cmdline},
     {"initramfs", &FwCfgConfig::initramfs},
     {"acpi_table", &FwCfgConfig::acpi_table},
+    // Ours, beyond the seed's keys: QEMU's `-device vmcoreinfo`.
+    {"vmcoreinfo", &FwCfgConfig::vmcoreinfo, false},
 };
 
 const Switch* FindSwitch(std::string_view key) {
@@ -219,7 +222,7 @@ absl::StatusOr<FwCfgConfig> ParseFwCfgConfig(std::string_view text) {
     if (s == nullptr && param.key != kItems) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "unknown fw_cfg config key %s in %s (expected e820, kernel, "
-          "cmdline, initramfs, acpi_table or items)",
+          "cmdline, initramfs, acpi_table, vmcoreinfo or items)",
           QuoteForMessage(param.key), QuoteForMessage(param.source)));
     }
     if (!seen.insert(param.key).second) {
@@ -249,8 +252,10 @@ std::string RenderFwCfgConfig(const FwCfgConfig& config) {
   if (!config.enabled) return std::string(kDisable);
   std::vector<std::string> params;
   for (const Switch& s : kSwitches) {
-    if (!(config.*(s.field)))
-      params.push_back(absl::StrFormat("%s=off", s.key));
+    if (config.*(s.field) != s.default_value) {
+      params.push_back(
+          absl::StrFormat("%s=%s", s.key, config.*(s.field) ? "on" : "off"));
+    }
   }
   if (!config.items.empty()) {
     std::vector<std::string> items;

@@ -75,6 +75,10 @@ struct FwCfgConfig {
   bool cmdline = true;
   bool initramfs = true;
   bool acpi_table = true;
+  // etc/vmcoreinfo, where the guest's kernel writes the address of its
+  // VMCOREINFO note for dump tools (QEMU's `-device vmcoreinfo`). Off by
+  // default, as in QEMU.
+  bool vmcoreinfo = false;
   std::vector<FwCfgItemConfig> items;  // in the order given
   // One line per accepted but questionable item (a name without "opt/").
   std::vector<std::string> warnings;

@@ -120,6 +120,20 @@ TEST(ParseFwCfgConfig, Disable) {
   EXPECT_EQ(*config, expected);
 }
 
+// Not one of the seed's keys: off unless asked for, as QEMU's device.
+TEST(ParseFwCfgConfig, VmcoreinfoIsOffByDefault) {
+  auto config = ParseFwCfgConfig("");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->vmcoreinfo);
+  config = ParseFwCfgConfig("vmcoreinfo=on,e820=off");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->vmcoreinfo);
+  EXPECT_EQ(RenderFwCfgConfig(*config), "e820=off,vmcoreinfo=on");
+  EXPECT_EQ(RenderFwCfgConfig(FwCfgConfig{}), "");
+  config = ParseFwCfgConfig("vmcoreinfo=yes");
+  EXPECT_FALSE(config.ok());
+}
+
 TEST(ParseFwCfgConfig, EachSwitchOnAndOff) {
   const struct {
     const char* key;

@@ -32,35 +32,28 @@ absl::Status AddX86DirectBoot(FwCfg& device,
   RETURN_IF_ERROR(base::WithContext(plan.status(), request.kernel_path));
 
   if (request.publish_kernel) {
-    RETURN_IF_ERROR(device.SetItem(kSetupAddr, MakeLe32Item(plan->setup_addr)));
-    RETURN_IF_ERROR(
-        device.SetItem(kSetupSize, MakeLe32Item(plan->setup_size())));
+    RETURN_IF_ERROR(device.SetLe32(kSetupAddr, plan->setup_addr));
+    RETURN_IF_ERROR(device.SetLe32(kSetupSize, plan->setup_size()));
     ASSIGN_OR_RETURN(std::shared_ptr<Item> setup, MakeBytesItem(plan->setup));
     RETURN_IF_ERROR(device.SetItem(kSetupData, std::move(setup)));
-    RETURN_IF_ERROR(
-        device.SetItem(kKernelAddr, MakeLe32Item(plan->kernel_addr)));
-    RETURN_IF_ERROR(
-        device.SetItem(kKernelSize, MakeLe32Item(plan->kernel_size)));
+    RETURN_IF_ERROR(device.SetLe32(kKernelAddr, plan->kernel_addr));
+    RETURN_IF_ERROR(device.SetLe32(kKernelSize, plan->kernel_size));
     absl::StatusOr<std::shared_ptr<Item>> body = MakeFileRangeItem(
         request.kernel_path, plan->kernel_file_offset, plan->kernel_size);
     RETURN_IF_ERROR(base::WithContext(body.status(), "kernel"));
     RETURN_IF_ERROR(device.SetItem(kKernelData, *std::move(body)));
   }
   if (request.publish_initrd && plan->has_initrd) {
-    RETURN_IF_ERROR(
-        device.SetItem(kInitrdAddr, MakeLe32Item(plan->initrd_addr)));
-    RETURN_IF_ERROR(
-        device.SetItem(kInitrdSize, MakeLe32Item(plan->initrd_size)));
+    RETURN_IF_ERROR(device.SetLe32(kInitrdAddr, plan->initrd_addr));
+    RETURN_IF_ERROR(device.SetLe32(kInitrdSize, plan->initrd_size));
     absl::StatusOr<std::shared_ptr<Item>> data =
         MakeFileRangeItem(*request.initrd_path, 0, plan->initrd_size);
     RETURN_IF_ERROR(base::WithContext(data.status(), "initramfs"));
     RETURN_IF_ERROR(device.SetItem(kInitrdData, *std::move(data)));
   }
   if (request.publish_cmdline) {
-    RETURN_IF_ERROR(
-        device.SetItem(kCmdlineAddr, MakeLe32Item(plan->cmdline_addr)));
-    RETURN_IF_ERROR(
-        device.SetItem(kCmdlineSize, MakeLe32Item(plan->cmdline_size())));
+    RETURN_IF_ERROR(device.SetLe32(kCmdlineAddr, plan->cmdline_addr));
+    RETURN_IF_ERROR(device.SetLe32(kCmdlineSize, plan->cmdline_size()));
     ASSIGN_OR_RETURN(std::shared_ptr<Item> text,
                      MakeStringItem(plan->cmdline_data));  // Holds its NUL.
     RETURN_IF_ERROR(device.SetItem(kCmdlineData, std::move(text)));

@@ -20,10 +20,10 @@ absl::Status AddBytesFile(FwCfg& device, const char* name,
 }  // namespace
 
 absl::Status AddMachineInfo(FwCfg& device, const MachineInfo& info) {
-  RETURN_IF_ERROR(device.SetItem(kRamSize, MakeLe64Item(info.ram_size)));
-  RETURN_IF_ERROR(device.SetItem(kNbCpus, MakeLe16Item(info.boot_cpus)));
-  RETURN_IF_ERROR(device.SetItem(kMaxCpus, MakeLe16Item(info.max_cpus)));
-  RETURN_IF_ERROR(device.SetItem(kNoGraphic, MakeLe16Item(info.nographic)));
+  RETURN_IF_ERROR(device.SetLe64(kRamSize, info.ram_size));
+  RETURN_IF_ERROR(device.SetLe16(kNbCpus, info.boot_cpus));
+  RETURN_IF_ERROR(device.SetLe16(kMaxCpus, info.max_cpus));
+  RETURN_IF_ERROR(device.SetLe16(kNoGraphic, info.nographic));
   if (info.uuid) {
     ASSIGN_OR_RETURN(std::shared_ptr<Item> uuid,
                      MakeBytesItem(std::vector<uint8_t>(info.uuid->begin(),
@@ -47,7 +47,7 @@ absl::Status AddBootConfigFiles(FwCfg& device,
 }
 
 absl::Status AddX86Irq0Override(FwCfg& device) {
-  return device.SetItem(kX86Irq0Override, MakeLe32Item(1));
+  return device.SetLe32(kX86Irq0Override, 1);
 }
 
 absl::Status AddE820File(FwCfg& device,

@@ -1,8 +1,9 @@
 // The conformance runner's own pieces, checked without QEMU: case-file
 // parsing, placeholders, command lines, directory checks and the random
-// generator's determinism and safety rules.
+// generator's determinism and safety rules, trace stream normalisation.
 
 #include <cstdint>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "tests/conformance/random_case.h"
 #include "tests/conformance/runner.h"
 #include "tests/conformance/substitute.h"
+#include "tests/conformance/trace_stream.h"
 
 namespace conformance {
 namespace {
@@ -286,6 +288,56 @@ TEST(RandomCase, DeterministicAndSafe) {
       }
     }
   }
+}
+
+// The runner's spans are cut, pointers masked, user keys named (bit 14 and
+// 15 kept), other events and stray lines dropped.
+TEST(TraceStream, NormalisesEachSide) {
+  const std::string path = ::testing::TempDir() + "/trace";
+  const std::string discovery =
+      "fw_cfg_select 0x55aa key 0x0019 'file_dir', ret: 1\n"
+      "fw_cfg_read 0x55aa = 0x0\n";
+  const std::string text =
+      "fw_cfg_select 0x55aa key 0x0000 'signature', ret: 1\n" + discovery +
+      "fw_cfg_add_file 0x55aa #0: opt/a (3 bytes)\n"
+      "qemu-system-x86_64: a warning\n"
+      "fw_cfg_select 0x55aa key 0x4027 'unknown', ret: 1\n"
+      "fw_cfg_select 0x55aa key 0x0028 'unknown', ret: 1\n"
+      "fw_cfg_read 0x55aa = 0x61\n";
+  std::ofstream(path) << text;
+  const uint64_t begin = text.find("fw_cfg_select 0x55aa key 0x0019");
+  absl::StatusOr<std::vector<std::string>> lines = ReadTraceLines(
+      path, {{begin, begin + discovery.size()}}, KeyMap{{"opt/a", 0x27}});
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_THAT(*lines,
+              ElementsAre("fw_cfg_select PTR key 0x0000 'signature', ret: 1",
+                          "fw_cfg_select PTR key {opt/a}|0x4000 'unknown', "
+                          "ret: 1",
+                          "fw_cfg_select PTR key 0x0028 'unknown', ret: 1",
+                          "fw_cfg_read PTR = 0x61"));
+  EXPECT_FALSE(ReadTraceLines(path + ".missing", {}, {}).ok());
+}
+
+TEST(TraceStream, ReportsTheFirstDifference) {
+  const std::vector<std::string> a = {"fw_cfg_read PTR = 0x1",
+                                      "fw_cfg_read PTR = 0x2"};
+  EXPECT_EQ(CompareTraceLines("qemu", a, "ours", a), "");
+  const std::string report = CompareTraceLines(
+      "qemu", a, "ours", {"fw_cfg_read PTR = 0x1", "fw_cfg_read PTR = 0x3"});
+  EXPECT_THAT(report, HasSubstr("TRACE MISMATCH at event 2"));
+  EXPECT_THAT(report, HasSubstr(">      2 fw_cfg_read PTR = 0x3"));
+  EXPECT_THAT(CompareTraceLines("qemu", a, "ours", {a[0]}),
+              HasSubstr("qemu has 2 events, ours has 1"));
+}
+
+TEST(TraceStream, PeerArguments) {
+  EXPECT_THAT(
+      QemuTraceArgs(Layout::kArmVirt, "/t"),
+      ElementsAre("-trace", "fw_cfg_select", "-trace", "fw_cfg_read", "-D",
+                  "/t", "-global", "fw_cfg_mem.x-file-slots=0x3fe0"));
+  EXPECT_THAT(VmmTraceArgs("/t"),
+              ElementsAre("--trace", "fw_cfg_select", "--trace", "fw_cfg_read",
+                          "--trace-file", "/t"));
 }
 
 }  // namespace

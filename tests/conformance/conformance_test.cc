@@ -51,6 +51,8 @@ ABSL_FLAG(std::string, qemu_aarch64, "qemu-system-aarch64",
 ABSL_FLAG(int, reply_timeout_s, 60,
           "Seconds a peer may take to answer before the case fails.");
 ABSL_FLAG(int, max_reported, 5, "Mismatches printed per case.");
+ABSL_FLAG(bool, compare_traces, false,
+          "Also compare the fw_cfg_select/fw_cfg_read trace streams.");
 
 namespace conformance {
 namespace {
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
   conformance::RunnerConfig& config = env->config;
   config.reply_timeout_s = absl::GetFlag(FLAGS_reply_timeout_s);
   config.max_reported = absl::GetFlag(FLAGS_max_reported);
+  config.compare_traces = absl::GetFlag(FLAGS_compare_traces);
   config.qemu_x86_64 =
       conformance::FindProgram(absl::GetFlag(FLAGS_qemu_x86_64));
   config.qemu_aarch64 =

@@ -24,6 +24,7 @@
 #include "tests/conformance/layout.h"
 #include "tests/conformance/qtest_process.h"
 #include "tests/conformance/substitute.h"
+#include "tests/conformance/trace_stream.h"
 
 namespace conformance {
 namespace {
@@ -385,6 +386,31 @@ CaseResult RunCase(const CaseSpec& spec, const RunnerConfig& config) {
     options[1] = {"ours", VmmArgv(config.vmm, spec, files),
                   (*dir)->path() + "/ours.stderr", false};
   }
+  // With compare_traces: each side's trace file, and the spans of it that
+  // the runner's own directory reads wrote.
+  std::vector<std::string> traces(2);
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> cuts(2);
+  if (config.compare_traces) {
+    for (size_t s = 0; s < 2; ++s) {
+      traces[s] = absl::StrCat((*dir)->path(), "/trace-", s);
+      const bool is_qemu = s == 0 || config.vmm.empty();
+      for (std::string& arg : is_qemu ? QemuTraceArgs(spec.layout, traces[s])
+                                      : VmmTraceArgs(traces[s])) {
+        options[s].argv.push_back(std::move(arg));
+      }
+    }
+  }
+  auto cut_begin = [&] {
+    for (size_t s = 0; s < 2 && config.compare_traces; ++s) {
+      const uint64_t at = TraceFileLength(traces[s]);
+      cuts[s].push_back({at, at});
+    }
+  };
+  auto cut_end = [&] {
+    for (size_t s = 0; s < 2 && config.compare_traces; ++s) {
+      cuts[s].back().second = TraceFileLength(traces[s]);
+    }
+  };
   std::vector<Side> sides(2);
   for (size_t s = 0; s < 2; ++s) {
     absl::StatusOr<std::unique_ptr<QtestProcess>> process =
@@ -409,8 +435,22 @@ CaseResult RunCase(const CaseSpec& spec, const RunnerConfig& config) {
 
   // Discover each side's keys for the user items.
   {
+    if (config.compare_traces) {
+      // A first round trip: each side has started and written its reset's
+      // select before the lengths are taken.
+      const std::string ram =
+          absl::StrFormat("readb 0x%x", RamBase(spec.layout));
+      std::vector<std::vector<std::string>> replies;
+      for (const absl::Status& status :
+           Round(sides, {{ram}, {ram}}, config.reply_timeout_s, &replies)) {
+        if (!status.ok()) absl::StrAppend(&report, status.message(), "\n");
+      }
+      if (!report.empty()) return finish();
+    }
+    cut_begin();
     auto directories =
         ReadDirectoryByPort(sides, spec.layout, config.reply_timeout_s);
+    cut_end();
     for (size_t s = 0; s < 2; ++s) {
       absl::StatusOr<KeyMap> keys =
           directories[s].ok() ? UserKeys(*directories[s], spec.items)
@@ -434,6 +474,7 @@ CaseResult RunCase(const CaseSpec& spec, const RunnerConfig& config) {
     if (step.kind == Step::Kind::kCheckDir) {
       ++i;
       std::vector<DirectoryResult> directories;
+      cut_begin();
       if (step.text.empty()) {
         directories =
             ReadDirectoryByPort(sides, spec.layout, config.reply_timeout_s);
@@ -445,6 +486,7 @@ CaseResult RunCase(const CaseSpec& spec, const RunnerConfig& config) {
         directories = ReadDirectoryByDma(sides, spec.layout, desc, buf,
                                          config.reply_timeout_s);
       }
+      cut_end();
       for (size_t s = 0; s < 2; ++s) {
         if (!directories[s].ok()) {
           absl::StrAppendFormat(&report, "CHECK-DIR %s:%d: %s: %s\n", spec.path,
@@ -534,6 +576,26 @@ CaseResult RunCase(const CaseSpec& spec, const RunnerConfig& config) {
                           cand_end.message());
   }
   (void)ref_end;
+  if (!aborted && mismatches == 0 && config.compare_traces) {
+    std::vector<std::vector<std::string>> lines(2);
+    for (size_t s = 0; s < 2; ++s) {
+      absl::StatusOr<std::vector<std::string>> read =
+          ReadTraceLines(traces[s], cuts[s], sides[s].keys);
+      if (!read.ok()) {
+        absl::StrAppend(&report, "TRACE ", spec.path, ": ", sides[s].label(),
+                        ": ", read.status().message(), "\n");
+      } else {
+        lines[s] = *std::move(read);
+      }
+    }
+    if (report.empty()) {
+      const std::string difference =
+          CompareTraceLines(ref, lines[0], cand, lines[1]);
+      if (!difference.empty()) {
+        absl::StrAppend(&report, spec.path, ": ", difference);
+      }
+    }
+  }
   if (!report.empty()) {
     for (size_t s = 0; s < 2; ++s) report += describe_argv(s);
   }

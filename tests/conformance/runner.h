@@ -20,6 +20,9 @@ struct RunnerConfig {
   int reply_timeout_s = 60;  // the longest a peer may stay silent
   int exit_timeout_s = 10;   // for our VMM to exit once its stdin closes
   int max_reported = 5;      // mismatches printed per case
+  // Also compare the fw_cfg_select / fw_cfg_read trace streams
+  // (trace_stream.h), outside the runner's own directory reads.
+  bool compare_traces = false;
 };
 
 struct CaseResult {

@@ -12,7 +12,12 @@
 #             --initramfs ... --cmdline console=ttyS0 --fw-cfg-config
 #             initramfs=off,items=[name=opt/org.mycorp/setup_info,file=...]
 #   items     the ELF vmlinux, --cpus boot=2, items of every size that
-#             matters to the driver's page-by-page reads (guest_items.sh)
+#             matters to the driver's page-by-page reads (guest_items.sh),
+#             and etc/vmcoreinfo (vmcoreinfo=on): the driver publishes the
+#             kernel's VMCOREINFO note there by DMA, the vmm says where it
+#             is and writes it, read from guest RAM, to a file
+#             (--vmcoreinfo-file); it must be an ELF note "VMCOREINFO" whose
+#             OSRELEASE is the guest's `uname -r`
 #   disabled  the bzImage, --cpus boot=2, --fw-cfg-config disable: the
 #             guest finds no fw_cfg
 # Each must end with the guest powering off; the listing must show every
@@ -46,7 +51,8 @@ nested_boot seed 300 "$VMM" --kernel "$GUEST/vmlinuz" \\
 echo "seed exit=\$?" >>status
 nested_boot items 400 "$VMM" --kernel "$GUEST/vmlinux" \\
   --initramfs "$GUEST/initramfs.cpio.gz" --cmdline "console=ttyS0 panic=-1 quiet" \\
-  --cpus boot=2 --memory size=512M --fw-cfg-config "$ITEMS_VMM_CONFIG"
+  --cpus boot=2 --memory size=512M --fw-cfg-config "vmcoreinfo=on,$ITEMS_VMM_CONFIG" \\
+  --vmcoreinfo-file "\$NESTED_OUT/items.vmcoreinfo"
 echo "items exit=\$?" >>status
 nested_boot disabled 300 "$VMM" --kernel "$GUEST/vmlinuz" \\
   --initramfs "$GUEST/initramfs.cpio.gz" --cmdline "console=ttyS0 panic=-1 quiet" \\
@@ -96,6 +102,29 @@ opt_keys_sorted "$c" || fail "items: the opt/ keys are not in name order"
   fail "items: the guest did not detect KVM (CPUID 0x40000000)"
 [[ "$(guest_lines "$c" | grep -o 'clocksource=[^ ]*' | sort -u)" == clocksource=kvm-clock ]] ||
   fail "items: the guest does not keep time with kvm-clock"
+
+# items: the VMCOREINFO note, as the vmm read it from guest RAM where the
+# guest said it is. Elf64_Nhdr (little-endian u32 namesz, descsz, type), the
+# name padded to 4 bytes, then the text.
+note="$OUT/items.vmcoreinfo"
+where=$({ grep -o "vmcoreinfo: the guest's note is at 0x[0-9a-f]*, [0-9]* bytes" \
+  "$OUT/items.stderr" || true; } | head -n 1)
+echo "   vmm: ${where:-no vmcoreinfo line}"
+[[ -n "$where" ]] || fail "items: the vmm did not report the guest's vmcoreinfo note"
+le32() { od -An -t u4 -j "$2" -N 4 --endian=little "$1" | tr -d ' '; }
+if [[ -s "$note" ]]; then
+  namesz=$(le32 "$note" 0)
+  descsz=$(le32 "$note" 4)
+  name=$(dd if="$note" bs=1 skip=12 count=$((namesz - 1)) status=none)
+  desc=$(dd if="$note" bs=1 skip=$((12 + (namesz + 3) / 4 * 4)) count="$descsz" status=none)
+  release=$(printf '%s\n' "$desc" | sed -n 's/^OSRELEASE=//p')
+  echo "   note: name=$name type=$(le32 "$note" 8) ${descsz}-byte text, OSRELEASE=$release"
+  [[ "$name" == VMCOREINFO ]] || fail "items: the note is named '$name', not VMCOREINFO"
+  [[ -n "$release" && "$release" == "$(guest_value "$c" kernel)" ]] ||
+    fail "items: OSRELEASE '$release' is not the guest's release '$(guest_value "$c" kernel)'"
+else
+  fail "items: no vmcoreinfo note was written"
+fi
 
 # The guest's clock against the host's (L1's, when nested): the guest's wall
 # clock comes from our RTC at boot and then runs on kvm-clock, so at the
