@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,8 @@
 #include "absl/strings/str_format.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
+#include "tools/fwcfg/guest_platform.h"
+#include "tools/fwcfg/guest_reader.h"
 #include "tools/fwcfg/qtest_client.h"
 #include "tools/fwcfg/qtest_reader.h"
 #include "tools/fwcfg/reader.h"
@@ -35,9 +38,13 @@ constexpr int kDefaultTimeoutMs = 10000;
 
 struct CliOptions {
   bool help = false;
-  // Transport: exactly one of these (sysfs by default).
+  // Transport: exactly one of these (sysfs by default); --io and --dma fall
+  // back to sysfs when they cannot work.
   std::optional<std::string> qtest;  // "unix:PATH" or "listen:PATH"
   std::optional<std::string> sysfs;  // the directory
+  bool io = false;
+  bool dma = false;
+  bool stats = false;
   QtestReaderOptions reader;
   bool layout_given = false;
   bool dma_buffer_given = false;
@@ -168,7 +175,8 @@ absl::StatusOr<CliOptions> ParseArgs(const std::vector<std::string>& args) {
       options.help = true;
       continue;
     }
-    static constexpr std::string_view kFlags[] = {"--no-dma", "--sysfs"};
+    static constexpr std::string_view kFlags[] = {"--no-dma", "--sysfs", "--io",
+                                                  "--dma", "--stats"};
     static constexpr std::string_view kWithValue[] = {
         "--qtest", "--layout", "--dma-buffer", "--timeout", "--size", "-o"};
     bool flag = false, with_value = false;
@@ -182,10 +190,16 @@ absl::StatusOr<CliOptions> ParseArgs(const std::vector<std::string>& args) {
     }
     seen.push_back(name);
 
-    if (name == "--no-dma") {
-      if (value) return Usage("--no-dma takes no value");
-      options.reader.allow_dma = false;
-      options.no_dma_given = true;
+    if (name == "--no-dma" || name == "--io" || name == "--dma" ||
+        name == "--stats") {
+      if (value) return Usage(absl::StrFormat("%s takes no value", name));
+      if (name == "--no-dma") {
+        options.reader.allow_dma = false;
+        options.no_dma_given = true;
+      }
+      options.io |= name == "--io";
+      options.dma |= name == "--dma";
+      options.stats |= name == "--stats";
       continue;
     }
     if (name == "--sysfs") {
@@ -253,6 +267,12 @@ absl::StatusOr<CliOptions> ParseArgs(const std::vector<std::string>& args) {
   if (options.qtest && options.sysfs) {
     return Usage("--qtest and --sysfs are alternatives: give one");
   }
+  if (options.io && options.dma) {
+    return Usage("--io and --dma are alternatives: give one");
+  }
+  if ((options.io || options.dma) && options.qtest) {
+    return Usage("--io and --dma read inside a guest: not with --qtest");
+  }
   if (!options.qtest) {
     if (options.layout_given || options.dma_buffer_given ||
         options.no_dma_given) {
@@ -295,9 +315,19 @@ absl::StatusOr<CliOptions> ParseArgs(const std::vector<std::string>& args) {
   return options;
 }
 
-// A transport and the reader on it.
+// A transport and the reader on it. --io and --dma that cannot work say why
+// on `err` and fall back to sysfs.
 absl::StatusOr<std::unique_ptr<FwCfgReader>> OpenReader(
-    const CliOptions& options) {
+    const CliOptions& options, GuestPlatform& platform, std::FILE* err) {
+  if (options.io || options.dma) {
+    absl::StatusOr<std::unique_ptr<GuestReader>> guest =
+        GuestReader::Open(platform, {.dma = options.dma});
+    if (guest.ok()) return std::unique_ptr<FwCfgReader>(*std::move(guest));
+    std::string reason(View(guest.status().message()));
+    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    std::fprintf(err, "fwcfg: warning: %s: %s; reading through sysfs instead\n",
+                 options.dma ? "--dma" : "--io", reason.c_str());
+  }
   if (options.sysfs) {
     ASSIGN_OR_RETURN(std::unique_ptr<SysfsReader> reader,
                      SysfsReader::Open(*options.sysfs));
@@ -538,6 +568,19 @@ ITEM is a file name from the directory (etc/e820) or a key in hex (0x0000,
 qtest, bytes past an item's end read as zeros, as a guest sees them.
 
 Transports (one; the default is --sysfs):
+  --io                  inside an x86 guest, as root: drive the fw_cfg ports
+                        itself, `rep insb` from the data port (linear time;
+                        sysfs needs size^2/8192 port reads)
+  --dma                 the same with DMA requests into locked pages
+                        (addresses from /proc/self/pagemap): one request per
+                        physically contiguous run; needs the DMA feature
+                        --io and --dma say why when they cannot work (not
+                        root, kernel lockdown, no DMA, no page frame numbers
+                        in pagemap) and fall back to --sysfs. They take an
+                        exclusive lock (/run/fwcfg.lock or /tmp/fwcfg.lock)
+                        against other fwcfg runs, but cannot lock out the
+                        kernel's driver: do not read its sysfs files
+                        meanwhile.
   --qtest unix:PATH     connect to a qtest server listening on PATH
                         (vmm --qtest unix:PATH,server, or QEMU with
                         -qtest unix:PATH,server=on,wait=off)
@@ -562,6 +605,9 @@ qtest options:
 
 Other options:
   --size N              bytes to read of a numbered key (dump and verify)
+  --stats               after the command, print one line on standard error:
+                        the reader, the seconds taken and (--io, --dma) the
+                        register requests made (each at least one VM exit)
   -o, --output FILE     dump into FILE instead of standard output
   -h, --help            this text
 
@@ -579,6 +625,12 @@ error is one line "fwcfg: ..." on standard error.
 
 int RunFwcfg(const std::vector<std::string>& args, std::FILE* out,
              std::FILE* err) {
+  std::unique_ptr<GuestPlatform> platform = LinuxGuestPlatform();
+  return RunFwcfg(args, out, err, *platform);
+}
+
+int RunFwcfg(const std::vector<std::string>& args, std::FILE* out,
+             std::FILE* err, GuestPlatform& platform) {
   absl::StatusOr<CliOptions> options = ParseArgs(args);
   if (!options.ok()) return Report(err, options.status(), kExitUsage);
   if (options->help) {
@@ -586,15 +638,29 @@ int RunFwcfg(const std::vector<std::string>& args, std::FILE* out,
     std::fflush(out);
     return kExitOk;
   }
-  absl::StatusOr<std::unique_ptr<FwCfgReader>> reader = OpenReader(*options);
+  absl::StatusOr<std::unique_ptr<FwCfgReader>> reader =
+      OpenReader(*options, platform, err);
   if (!reader.ok()) {
     const bool usage =
         reader.status().code() == absl::StatusCode::kInvalidArgument;
     return Report(err, reader.status(), usage ? kExitUsage : kExitFailure);
   }
-  if (options->command == "list") return List(**reader, out, err);
-  if (options->command == "dump") return Dump(**reader, *options, out, err);
-  return Verify(**reader, *options, out, err);
+  const auto start = std::chrono::steady_clock::now();
+  const int status = options->command == "list" ? List(**reader, out, err)
+                     : options->command == "dump"
+                         ? Dump(**reader, *options, out, err)
+                         : Verify(**reader, *options, out, err);
+  if (options->stats) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    const auto* guest = dynamic_cast<const GuestReader*>(reader->get());
+    std::fprintf(
+        err, "fwcfg: stats: reader=\"%s\" seconds=%.3f requests=%s\n",
+        (*reader)->Describe().c_str(), seconds,
+        guest ? absl::StrFormat("%d", guest->requests()).c_str() : "-");
+  }
+  return status;
 }
 
 }  // namespace fwcfg

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/fwcfg/guest_platform.h"
+
 namespace fwcfg {
 
 // The --help text.
@@ -19,6 +21,11 @@ std::string FwcfgUsage();
 // 2 usage error.
 int RunFwcfg(const std::vector<std::string>& args, std::FILE* out,
              std::FILE* err);
+
+// The same with the platform --io and --dma use (LinuxGuestPlatform() in
+// the one above): tests pass a device model.
+int RunFwcfg(const std::vector<std::string>& args, std::FILE* out,
+             std::FILE* err, GuestPlatform& platform);
 
 }  // namespace fwcfg
 

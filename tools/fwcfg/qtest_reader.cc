@@ -135,18 +135,7 @@ std::string QtestReader::Describe() const {
 }
 
 absl::StatusOr<std::vector<FileEntry>> QtestReader::ListFiles() {
-  ASSIGN_OR_RETURN(const std::vector<uint8_t> head,
-                   ReadItemBytes(*this, fw_cfg::kFileDir, 4));
-  ASSIGN_OR_RETURN(const uint32_t count, ParseDirectoryCount(head));
-  ASSIGN_OR_RETURN(
-      const std::vector<uint8_t> directory,
-      ReadItemBytes(*this, fw_cfg::kFileDir,
-                    4 + uint64_t{count} * fw_cfg::kFileDirEntrySize));
-  ASSIGN_OR_RETURN(std::vector<FileEntry> files, ParseDirectory(directory));
-  std::stable_sort(
-      files.begin(), files.end(),
-      [](const FileEntry& a, const FileEntry& b) { return a.key < b.key; });
-  return files;
+  return ReadDirectory(*this);
 }
 
 absl::Status QtestReader::ReadItem(uint16_t key, uint64_t size,

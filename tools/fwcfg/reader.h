@@ -49,6 +49,11 @@ class FwCfgReader {
 absl::StatusOr<std::vector<uint8_t>> ReadItemBytes(FwCfgReader& reader,
                                                    uint16_t key, uint64_t size);
 
+// Reads the file directory (key 0x19) through `reader`'s ReadItem: the
+// count, then all entries; sorted by key. For readers that reach the device
+// registers themselves.
+absl::StatusOr<std::vector<FileEntry>> ReadDirectory(FwCfgReader& reader);
+
 // The directory entry named `name`; NotFoundError if there is none.
 absl::StatusOr<FileEntry> FindFile(FwCfgReader& reader, std::string_view name);
 
