@@ -34,6 +34,8 @@ std::string LockdownMode() {
 
 class LinuxPlatform : public GuestPlatform {
  public:
+  static constexpr size_t kHugePage = size_t{2} << 20;
+
   absl::Status EnablePorts(uint16_t first, uint16_t count) override {
 #if defined(__x86_64__) || defined(__i386__)
     if (geteuid() != 0) {
@@ -76,12 +78,27 @@ class LinuxPlatform : public GuestPlatform {
 #endif
 
   absl::StatusOr<absl::Span<uint8_t>> AllocateLocked(size_t size) override {
-    void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (memory == MAP_FAILED) {
+    // 2 MiB-aligned and advised for transparent huge pages: a huge page is
+    // physically contiguous, so a DMA request can fill 2 MiB at once.
+    const size_t reserve = size >= kHugePage ? size + kHugePage : size;
+    void* mapped = mmap(nullptr, reserve, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED) {
       return absl::ResourceExhaustedError(
           absl::StrFormat("mmap of %d bytes: %s", size, std::strerror(errno)));
     }
+    auto* memory = static_cast<uint8_t*>(mapped);
+    if (reserve != size) {
+      auto* aligned = reinterpret_cast<uint8_t*>(
+          (reinterpret_cast<uintptr_t>(memory) + kHugePage - 1) &
+          ~(uintptr_t{kHugePage} - 1));
+      if (aligned != memory) munmap(memory, aligned - memory);
+      const size_t tail = (memory + reserve) - (aligned + size);
+      if (tail != 0) munmap(aligned + size, tail);
+      memory = aligned;
+      madvise(memory, size, MADV_HUGEPAGE);  // best effort
+    }
+    // mlock faults every page in and keeps it in RAM.
     if (mlock(memory, size) != 0) {
       const int error = errno;
       munmap(memory, size);
@@ -89,7 +106,7 @@ class LinuxPlatform : public GuestPlatform {
           absl::StrFormat("mlock of %d bytes: %s (see RLIMIT_MEMLOCK)", size,
                           std::strerror(error)));
     }
-    return absl::MakeSpan(static_cast<uint8_t*>(memory), size);
+    return absl::MakeSpan(memory, size);
   }
 
   void Free(absl::Span<uint8_t> memory) override {

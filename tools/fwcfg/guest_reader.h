@@ -38,8 +38,9 @@ namespace fwcfg {
 
 struct GuestReaderOptions {
   bool dma = false;
-  // The DMA buffer: items are read in pieces of this size (whole pages).
-  size_t dma_buffer_size = 1 << 20;
+  // The DMA buffer: items are read in pieces of this size (whole pages;
+  // LinuxGuestPlatform backs it with 2 MiB huge pages where it can).
+  size_t dma_buffer_size = 4 << 20;
   // Where the exclusive lock goes; none when empty.
   std::vector<std::string> lock_paths = {"/run/fwcfg.lock", "/tmp/fwcfg.lock"};
 };

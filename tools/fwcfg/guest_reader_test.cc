@@ -35,7 +35,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr size_t kPages = 2048;  // 8 MiB of "guest RAM"
+constexpr size_t kPages = 8192;  // 32 MiB of "guest RAM"
 
 class DevicePlatform : public GuestPlatform {
  public:
@@ -163,8 +163,8 @@ class GuestReaderTest : public ::testing::TestWithParam<bool> {
 
 TEST_P(GuestReaderTest, ListsAndReadsEveryItem) {
   const bool dma = GetParam();
-  absl::StatusOr<std::unique_ptr<GuestReader>> reader =
-      GuestReader::Open(platform_, {.dma = dma, .lock_paths = {}});
+  absl::StatusOr<std::unique_ptr<GuestReader>> reader = GuestReader::Open(
+      platform_, {.dma = dma, .dma_buffer_size = 1 << 20, .lock_paths = {}});
   ASSERT_TRUE(reader.ok()) << reader.status();
   absl::StatusOr<std::vector<FileEntry>> files = (*reader)->ListFiles();
   ASSERT_TRUE(files.ok()) << files.status();
@@ -196,8 +196,9 @@ TEST_P(GuestReaderTest, ListsAndReadsEveryItem) {
 
 // Past the end reads as zeros, as for a guest; a numbered key reads too.
 TEST_P(GuestReaderTest, NumberedKeysAndPastTheEnd) {
-  absl::StatusOr<std::unique_ptr<GuestReader>> reader =
-      GuestReader::Open(platform_, {.dma = GetParam(), .lock_paths = {}});
+  absl::StatusOr<std::unique_ptr<GuestReader>> reader = GuestReader::Open(
+      platform_,
+      {.dma = GetParam(), .dma_buffer_size = 1 << 20, .lock_paths = {}});
   ASSERT_TRUE(reader.ok()) << reader.status();
   absl::StatusOr<std::vector<uint8_t>> signature =
       ReadItemBytes(**reader, fw_cfg::kSignature, 6);
