@@ -115,8 +115,13 @@ absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config) {
     // Present, enabled, functioning; not shown in the UI.
     fwcf.Add(Name("_STA", Integer(0x0b)));
     ResourceTemplate crs;
-    crs.Add(Io(IoDecode::k16, config.fw_cfg->base, config.fw_cfg->base, 0x01,
-               config.fw_cfg->size));
+    if (config.fw_cfg_mmio_base.has_value()) {
+      crs.Add(Memory32Fixed(/*read_write=*/true, *config.fw_cfg_mmio_base,
+                            kFwCfgMmioSize));
+    } else {
+      crs.Add(Io(IoDecode::k16, config.fw_cfg->base, config.fw_cfg->base,
+                 0x01, config.fw_cfg->size));
+    }
     fwcf.Add(Name("_CRS", std::move(crs)));
     sb.Add(std::move(fwcf));
   }

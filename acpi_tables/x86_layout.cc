@@ -51,7 +51,14 @@ absl::Status ValidateMachine(const X86AcpiConfig& config) {
   }
   ranges.push_back({"PM1 block", config.pm_io_base, kPmIoSize});
   if (config.com1) ranges.push_back({"COM1", kCom1IoBase, kCom1IoSize});
-  if (config.fw_cfg.has_value()) {
+  if (config.fw_cfg.has_value() && config.fw_cfg_mmio_base.has_value()) {
+    // MMIO instead of ports: the block must end below 4 GiB.
+    if (*config.fw_cfg_mmio_base > 0xffffffffu - (kFwCfgMmioSize - 1)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "fw_cfg MMIO base 0x%x: the 0x%x-byte block must end below 4 GiB",
+          *config.fw_cfg_mmio_base, kFwCfgMmioSize));
+    }
+  } else if (config.fw_cfg.has_value()) {
     // The control (16-bit) and data (8-bit at +1) registers at least.
     if (config.fw_cfg->base == 0 || config.fw_cfg->size < 2) {
       return absl::InvalidArgumentError(absl::StrFormat(

@@ -222,7 +222,11 @@ absl::StatusOr<bool> AttachFwCfg(
   device->Select(fw_cfg::kSignature);
   if (options.layout == Layout::kX86_64) {
     RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
-    RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));
+    if (options.x86_mmio_base.has_value()) {
+      RETURN_IF_ERROR(fw_cfg::AttachMmio(device, mmio, *options.x86_mmio_base));
+    } else {
+      RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));
+    }
     return true;
   }
   // arm `virt` publishes only the CPU count among the numbered keys.

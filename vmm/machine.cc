@@ -54,6 +54,19 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
       std::fwrite(line.data(), 1, line.size(), out);
     };
   }
+  if (options.fw_cfg_mmio.has_value()) {
+    // RAM would hide the block from the guest (KVM serves RAM itself).
+    for (const vm_memory::RegionLayout& ram :
+         RamLayout(options.layout, options.memory_size)) {
+      const uint64_t base = *options.fw_cfg_mmio;
+      if (base + 0x18 > ram.start.raw() && base < ram.start.raw() + ram.size) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "--fw-cfg-mmio 0x%x: inside guest RAM [0x%x, 0x%x)", base,
+            ram.start.raw(), ram.start.raw() + ram.size));
+      }
+    }
+    acpi.fw_cfg_mmio_base = static_cast<uint32_t>(*options.fw_cfg_mmio);
+  }
   ASSIGN_OR_RETURN(machine->has_fw_cfg_,
                    AttachFwCfg({.layout = options.layout,
                                 .memory_size = options.memory_size,
@@ -66,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
                                 .firmware = options.firmware.has_value(),
                                 .trace_events = options.trace_events,
                                 .trace_output = std::move(trace_output),
+                                .x86_mmio_base = options.fw_cfg_mmio,
                                 .vmcoreinfo_file = options.vmcoreinfo_file,
                                 .log =
                                     [](std::string_view line) {

@@ -15,6 +15,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 uint64_t ReadPort(Machine& m, uint16_t port, int size) {
   uint8_t bytes[4] = {};
@@ -206,6 +207,29 @@ TEST(Machine, X86HasFwCfgOnPorts) {
   EXPECT_EQ(ReadPort(m, 0x511, 1), 0x00);
   EXPECT_EQ(ReadPort(m, 0x511, 1), 0x00);
   EXPECT_EQ(ReadPort(m, 0x511, 1), 0x10);
+}
+
+// --fw-cfg-mmio: the arm `virt` register block at the address, no ports.
+TEST(Machine, X86FwCfgOnMmio) {
+  VmmOptions options;
+  options.memory_size = 256 << 20;
+  options.fw_cfg_mmio = 0xfe000000;
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  Machine& m = **machine;
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 0xffu);  // nothing at the ports
+  uint8_t select[2] = {0, 1};                // key 1 (ID), big-endian
+  m.mmio().Write(0xfe000008, select);
+  uint8_t id[4];
+  m.mmio().Read(0xfe000000, id);
+  EXPECT_EQ(id[0], 3);  // traditional + DMA, little-endian
+  uint8_t dma[8];
+  m.mmio().Read(0xfe000010, dma);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(dma), 8), "QEMU CFG");
+
+  options.fw_cfg_mmio = 0x1000;  // inside RAM
+  EXPECT_THAT(Machine::Create(options).status().message(),
+              HasSubstr("inside guest RAM"));
 }
 
 TEST(Machine, SwitchesAndDisable) {

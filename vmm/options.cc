@@ -16,6 +16,9 @@
 namespace vmm {
 namespace {
 
+// --fw-cfg-mmio ends below the I/O APIC.
+constexpr uint64_t kFwCfgMmioLimit = 0xfec00000;
+
 absl::Status Bad(std::string_view option, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrFormat("%s: %s", option, why));
 }
@@ -46,6 +49,28 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> KeyValues(
     start = comma + 1;
   }
   return result;
+}
+
+// 0x-prefixed hex, the whole text.
+absl::StatusOr<uint64_t> ParseAddress(std::string_view option,
+                                      std::string_view text) {
+  uint64_t value = 0;
+  if (text.size() < 3 || text.substr(0, 2) != "0x" || text.size() > 18) {
+    return Bad(option, absl::StrFormat("expected a hex address (0x...), got '%s'",
+                                       text));
+  }
+  for (char c : text.substr(2)) {
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) {
+      return Bad(option,
+                 absl::StrFormat("expected a hex address (0x...), got '%s'", text));
+    }
+    value = value << 4 | static_cast<uint64_t>(digit);
+  }
+  return value;
 }
 
 absl::StatusOr<uint64_t> ParseCount(std::string_view option,
@@ -172,6 +197,7 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
         "--kernel",     "--initramfs",      "--cmdline",       "--memory",
         "--cpus",       "--serial",         "--fw-cfg-config", "--qtest",
         "--layout",     "--firmware",       "--debugcon",      "--trace",
+        "--fw-cfg-mmio",
         "--trace-file", "--vmcoreinfo-file"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
@@ -242,6 +268,17 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       options.fw_cfg = *std::move(option);
     } else if (name == "--qtest") {
       options.qtest = *value;
+    } else if (name == "--fw-cfg-mmio") {
+      ASSIGN_OR_RETURN(options.fw_cfg_mmio, ParseAddress(name, *value));
+      // Below the I/O APIC (0xfec00000), where nothing else of ours sits,
+      // and 8-byte aligned for the 8-byte registers.
+      if (*options.fw_cfg_mmio % 8 != 0 ||
+          *options.fw_cfg_mmio > kFwCfgMmioLimit - 0x18) {
+        return Bad(name, absl::StrFormat(
+                             "0x%x: expected an 8-byte aligned address whose "
+                             "0x18-byte block ends by 0x%x",
+                             *options.fw_cfg_mmio, kFwCfgMmioLimit));
+      }
     } else if (name == "--debugcon") {
       if (value->rfind("file=", 0) != 0 || value->size() <= 5) {
         return Bad(name,
@@ -277,6 +314,11 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
   }
   if (options.firmware && options.layout != Layout::kX86_64) {
     return Bad("--firmware", "is for the x86_64 layout");
+  }
+  if (options.fw_cfg_mmio && options.layout != Layout::kX86_64) {
+    return Bad("--fw-cfg-mmio",
+               "is for the x86_64 layout (arm-virt has its block at "
+               "0x09020000)");
   }
   if (options.debugcon_path && options.layout != Layout::kX86_64) {
     return Bad("--debugcon", "is for the x86_64 layout");
@@ -322,6 +364,13 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          , : [ ] = (inside quotes \" and \\ are escapes).
                          @PATH reads CONFIG from the file PATH (for thousands
                          of items: one argument holds at most 128 KiB).
+  --fw-cfg-mmio BASE     x86: fw_cfg's registers as QEMU's arm `virt` MMIO
+                         block (data +0, selector +8, DMA +16, 0x18 bytes)
+                         at BASE (hex, 8-byte aligned, above guest RAM and
+                         below 0xfec00000) instead of ports 0x510-0x51b; the
+                         DSDT describes it. Linux's x86 driver assumes the
+                         ports' offsets: boot it with
+                         qemu_fw_cfg.mmio=0x18@BASE:8:0:16
   --debugcon file=PATH   QEMU's isa-debugcon at port 0x402, where SeaBIOS
                          writes its log (reads return 0xe9)
   --trace PATTERN        print the device's trace events whose QEMU name

@@ -41,6 +41,9 @@ struct VmmOptions {
   std::optional<std::string> qtest;  // endpoint spec
   // --fw-cfg-config, parsed; null when absent (the device's defaults).
   std::shared_ptr<const FwCfgOption> fw_cfg;
+  // --fw-cfg-mmio BASE (x86): fw_cfg's MMIO register block (arm `virt`
+  // layout) at BASE instead of ports 0x510-0x51b.
+  std::optional<uint64_t> fw_cfg_mmio;
   // --debugcon file=PATH: QEMU's isa-debugcon at port 0x402 (x86).
   std::optional<std::string> debugcon_path;
   // --trace PATTERN (repeatable): the events to print, by QEMU's names;

@@ -174,6 +174,20 @@ TEST(VmmOptions, VmcoreinfoFileNeedsTheDevice) {
       HasSubstr("needs --fw-cfg-config vmcoreinfo=on"));
 }
 
+TEST(VmmOptions, FwCfgMmio) {
+  auto options = Parse({"--fw-cfg-mmio", "0xfe000000"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->fw_cfg_mmio, 0xfe000000u);
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "4261412864"}), HasSubstr("hex address"));
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe000004"}), HasSubstr("8-byte"));
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfebffff0"}), HasSubstr("0xfec00000"));
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xffffffffffffffff"}),
+              HasSubstr("8-byte"));
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe00000g"}), HasSubstr("hex address"));
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe000000", "--layout", "arm-virt"}),
+              HasSubstr("x86_64"));
+}
+
 TEST(VmmOptions, DisableIsParsed) {
   auto options = Parse({"--fw-cfg-config", "disable"});
   ASSERT_TRUE(options.ok());

@@ -18,6 +18,11 @@
 #             is and writes it, read from guest RAM, to a file
 #             (--vmcoreinfo-file); it must be an ELF note "VMCOREINFO" whose
 #             OSRELEASE is the guest's `uname -r`
+#   mmio      the items guest again with fw_cfg's arm `virt` MMIO block at
+#             0xfe000000 instead of the ports (--fw-cfg-mmio; the DSDT says
+#             so, and the kernel command line gives Linux the layout's
+#             offsets): the same opt/ items, rev 3, and the vmcoreinfo
+#             write, by DMA through the MMIO DMA register
 #   disabled  the bzImage, --cpus boot=2, --fw-cfg-config disable: the
 #             guest finds no fw_cfg
 # Each must end with the guest powering off; the listing must show every
@@ -54,6 +59,12 @@ nested_boot items 400 "$VMM" --kernel "$GUEST/vmlinux" \\
   --cpus boot=2 --memory size=512M --fw-cfg-config "vmcoreinfo=on,$ITEMS_VMM_CONFIG" \\
   --vmcoreinfo-file "\$NESTED_OUT/items.vmcoreinfo"
 echo "items exit=\$?" >>status
+nested_boot mmio 400 "$VMM" --kernel "$GUEST/vmlinux" \\
+  --initramfs "$GUEST/initramfs.cpio.gz" \\
+  --cmdline "console=ttyS0 panic=-1 quiet qemu_fw_cfg.mmio=0x18@0xfe000000:8:0:16" \\
+  --memory size=512M --fw-cfg-mmio 0xfe000000 \\
+  --fw-cfg-config "vmcoreinfo=on,$ITEMS_VMM_CONFIG"
+echo "mmio exit=\$?" >>status
 nested_boot disabled 300 "$VMM" --kernel "$GUEST/vmlinuz" \\
   --initramfs "$GUEST/initramfs.cpio.gz" --cmdline "console=ttyS0 panic=-1 quiet" \\
   --cpus boot=2 --fw-cfg-config disable
@@ -61,7 +72,7 @@ echo "disabled exit=\$?" >>status
 EOF
 
 run_status=0
-nested_run "$OUT" "$OUT/script.sh" 1500 || run_status=$?
+nested_run "$OUT" "$OUT/script.sh" 1900 || run_status=$?
 nested_exit_if_skipped "$run_status"
 
 fails=0
@@ -74,7 +85,7 @@ guest_value() { guest_lines "$1" | grep -o "$2=[^ ]*" | head -n 1 | cut -d= -f2;
 # seconds_to CONSOLE TEXT: when TEXT appeared, in seconds since the vmm started.
 seconds_to() { grep -m1 -F -- "$2" "$1" | cut -d' ' -f1; }
 
-for run in seed items disabled; do
+for run in seed items mmio disabled; do
   console="$OUT/$run.console"
   want=0
   grep -qx "$run exit=$want" "$OUT/status" 2>/dev/null ||
@@ -146,6 +157,18 @@ awk -v b="$boot_start" -v t0="${t0:-0}" -v u0="${u0:-0}" -v t1="${t1:-0}" \
   if (e1 < host - 2.5 || e1 > host + 1.5) { print "FAIL: the guest'"'"'s wall clock is off"; exit 1 }
   if (rate < 0.9 || rate > 1.1) { print "FAIL: the guest'"'"'s clock does not keep time"; exit 1 }
 }' || fails=$((fails + 1))
+
+# mmio: the same items as the port run, through the MMIO registers; the
+# DMA write of vmcoreinfo went through the MMIO DMA register.
+c="$OUT/mmio.console"
+guest_lines "$c" | grep -qx 'FWCFG-GUEST: done' || fail "mmio: the guest did not finish"
+guest_lines "$c" | grep -qx 'FWCFG-GUEST: rev=3' || fail "mmio: rev is not 3 (traditional + DMA)"
+items_check "$c" mmio || fail "mmio: an item is missing or wrong"
+opt_lines() { guest_lines "$1" | grep -o 'size=.* name=opt/.*' | sort; }
+[[ -n "$(opt_lines "$c")" && "$(opt_lines "$c")" == "$(opt_lines "$OUT/items.console")" ]] ||
+  fail "mmio: the opt/ items differ from the port run's"
+grep -q "vmcoreinfo: the guest's note is at" "$OUT/mmio.stderr" ||
+  fail "mmio: the guest's vmcoreinfo DMA write did not arrive"
 
 # disabled: no device at all.
 c="$OUT/disabled.console"
