@@ -119,8 +119,8 @@ absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config) {
       crs.Add(Memory32Fixed(/*read_write=*/true, *config.fw_cfg_mmio_base,
                             kFwCfgMmioSize));
     } else {
-      crs.Add(Io(IoDecode::k16, config.fw_cfg->base, config.fw_cfg->base,
-                 0x01, config.fw_cfg->size));
+      crs.Add(Io(IoDecode::k16, config.fw_cfg->base, config.fw_cfg->base, 0x01,
+                 config.fw_cfg->size));
     }
     fwcf.Add(Name("_CRS", std::move(crs)));
     sb.Add(std::move(fwcf));

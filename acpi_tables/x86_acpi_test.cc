@@ -202,16 +202,17 @@ TEST(X86DsdtTest, FwCfgOnMmio) {
   absl::StatusOr<Bytes> dsdt =
       BuildX86Dsdt({.fw_cfg_mmio_base = 0xfe000000, .com1 = false});
   ASSERT_TRUE(dsdt.ok()) << dsdt.status();
-  const Bytes memory32 = {0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00,
-                          0xfe, 0x18, 0x00, 0x00, 0x00};
-  EXPECT_NE(std::search(dsdt->begin(), dsdt->end(), memory32.begin(),
-                        memory32.end()),
-            dsdt->end());
+  const Bytes memory32 = {0x86, 0x09, 0x00, 0x01, 0x00, 0x00,
+                          0x00, 0xfe, 0x18, 0x00, 0x00, 0x00};
+  EXPECT_NE(
+      std::search(dsdt->begin(), dsdt->end(), memory32.begin(), memory32.end()),
+      dsdt->end());
   const Bytes io = {0x47, 0x01, 0x10, 0x05};
   EXPECT_EQ(std::search(dsdt->begin(), dsdt->end(), io.begin(), io.end()),
             dsdt->end());
-  EXPECT_EQ(BuildX86AcpiTables({.fw_cfg_mmio_base = 0xfffffff0}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      BuildX86AcpiTables({.fw_cfg_mmio_base = 0xfffffff0}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   // The ports may then overlap others: they are not used.
   EXPECT_TRUE(BuildX86AcpiTables({.fw_cfg = FwCfgPortRange{.base = 0x605},
                                   .fw_cfg_mmio_base = 0xfe000000})

@@ -80,9 +80,9 @@ std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option);
 
 // Creates the device with what QEMU's machine puts into fw_cfg for
 // `machine` and attaches it to the layout's buses: x86 ports 0x510-0x51b
-// (or the MMIO block at x86_mmio_base), arm `virt` MMIO 0x09020000. Returns whether there is a device (false for
-// `disable`, and without it built in); appends notes for the user to
-// `warnings`.
+// (or the MMIO block at x86_mmio_base), arm `virt` MMIO 0x09020000. Returns
+// whether there is a device (false for `disable`, and without it built in);
+// appends notes for the user to `warnings`.
 absl::StatusOr<bool> AttachFwCfg(
     const FwCfgMachine& machine,
     const std::shared_ptr<const vm_memory::GuestMemory>& memory,

@@ -60,9 +60,9 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
          RamLayout(options.layout, options.memory_size)) {
       const uint64_t base = *options.fw_cfg_mmio;
       if (base + 0x18 > ram.start.raw() && base < ram.start.raw() + ram.size) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "--fw-cfg-mmio 0x%x: inside guest RAM [0x%x, 0x%x)", base,
-            ram.start.raw(), ram.start.raw() + ram.size));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("--fw-cfg-mmio 0x%x: inside guest RAM [0x%x, 0x%x)",
+                            base, ram.start.raw(), ram.start.raw() + ram.size));
       }
     }
     acpi.fw_cfg_mmio_base = static_cast<uint32_t>(*options.fw_cfg_mmio);

@@ -218,7 +218,7 @@ TEST(Machine, X86FwCfgOnMmio) {
   ASSERT_TRUE(machine.ok()) << machine.status();
   Machine& m = **machine;
   EXPECT_EQ(ReadPort(m, 0x511, 1), 0xffu);  // nothing at the ports
-  uint8_t select[2] = {0, 1};                // key 1 (ID), big-endian
+  uint8_t select[2] = {0, 1};               // key 1 (ID), big-endian
   m.mmio().Write(0xfe000008, select);
   uint8_t id[4];
   m.mmio().Read(0xfe000000, id);

@@ -56,8 +56,8 @@ absl::StatusOr<uint64_t> ParseAddress(std::string_view option,
                                       std::string_view text) {
   uint64_t value = 0;
   if (text.size() < 3 || text.substr(0, 2) != "0x" || text.size() > 18) {
-    return Bad(option, absl::StrFormat("expected a hex address (0x...), got '%s'",
-                                       text));
+    return Bad(option, absl::StrFormat(
+                           "expected a hex address (0x...), got '%s'", text));
   }
   for (char c : text.substr(2)) {
     const int digit = c >= '0' && c <= '9'   ? c - '0'
@@ -65,8 +65,8 @@ absl::StatusOr<uint64_t> ParseAddress(std::string_view option,
                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                              : -1;
     if (digit < 0) {
-      return Bad(option,
-                 absl::StrFormat("expected a hex address (0x...), got '%s'", text));
+      return Bad(option, absl::StrFormat(
+                             "expected a hex address (0x...), got '%s'", text));
     }
     value = value << 4 | static_cast<uint64_t>(digit);
   }
@@ -194,11 +194,10 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       continue;
     }
     static constexpr std::string_view kWithValue[] = {
-        "--kernel",     "--initramfs",      "--cmdline",       "--memory",
-        "--cpus",       "--serial",         "--fw-cfg-config", "--qtest",
-        "--layout",     "--firmware",       "--debugcon",      "--trace",
-        "--fw-cfg-mmio",
-        "--trace-file", "--vmcoreinfo-file"};
+        "--kernel",      "--initramfs",  "--cmdline",        "--memory",
+        "--cpus",        "--serial",     "--fw-cfg-config",  "--qtest",
+        "--layout",      "--firmware",   "--debugcon",       "--trace",
+        "--fw-cfg-mmio", "--trace-file", "--vmcoreinfo-file"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
