@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<uint8_t>> BuildX86Dsdt(const X86AcpiConfig& config) {
     ResourceTemplate crs;
     if (config.fw_cfg_mmio_base.has_value()) {
       crs.Add(Memory32Fixed(/*read_write=*/true, *config.fw_cfg_mmio_base,
-                            kFwCfgMmioSize));
+                            config.fw_cfg->size));
     } else {
       crs.Add(Io(IoDecode::k16, config.fw_cfg->base, config.fw_cfg->base, 0x01,
                  config.fw_cfg->size));

@@ -79,18 +79,17 @@ struct FwCfgPortRange {
   uint8_t size = 0x0c;
 };
 
-// The size of fw_cfg's MMIO register block (arm `virt` layout).
-inline constexpr uint32_t kFwCfgMmioSize = 0x18;
-
 struct X86AcpiConfig {
   // 1 to 255 (xAPIC IDs 0-254; 0xff is the broadcast ID).
   uint32_t num_vcpus = 1;
   // The machine's fw_cfg device, if it has one.
   std::optional<FwCfgPortRange> fw_cfg = FwCfgPortRange{};
-  // With fw_cfg: its MMIO register block (QEMU's arm `virt` layout, 0x18
-  // bytes: data +0, selector +8, DMA +16) at this guest-physical address
-  // instead of the ports; the DSDT's QEMU0002 node then holds a
-  // Memory32Fixed resource, and `fw_cfg`'s port range is not used.
+  // With fw_cfg: its registers on the MMIO bus at this guest-physical
+  // address instead of the ports, in the ports' arrangement (selector +0,
+  // data +1, DMA +4; fw_cfg/io_ports.h's AttachX86Mmio), `fw_cfg->size`
+  // bytes. The DSDT's QEMU0002 node then holds a Memory32Fixed resource,
+  // which Linux's x86 driver reads with those offsets; `fw_cfg->base` is
+  // not used.
   std::optional<uint32_t> fw_cfg_mmio_base;
   // A 16550 UART at 0x3f8, IRQ 4.
   bool com1 = true;

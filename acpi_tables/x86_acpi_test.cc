@@ -196,14 +196,14 @@ TEST(X86DsdtTest, FwCfgWithoutDmaAndOtherBase) {
                   Concat({{0x10, 0x36, 0x5c, '_', 'S', 'B', '_'}, fwcf, kS5})));
 }
 
-// The MMIO register block instead of the ports: Memory32Fixed (ReadWrite,
-// base, 0x18) in the node's _CRS, and no IO descriptor.
+// The registers on the MMIO bus instead of the ports: Memory32Fixed
+// (ReadWrite, base, 0x0c) in the node's _CRS, and no IO descriptor.
 TEST(X86DsdtTest, FwCfgOnMmio) {
   absl::StatusOr<Bytes> dsdt =
       BuildX86Dsdt({.fw_cfg_mmio_base = 0xfe000000, .com1 = false});
   ASSERT_TRUE(dsdt.ok()) << dsdt.status();
   const Bytes memory32 = {0x86, 0x09, 0x00, 0x01, 0x00, 0x00,
-                          0x00, 0xfe, 0x18, 0x00, 0x00, 0x00};
+                          0x00, 0xfe, 0x0c, 0x00, 0x00, 0x00};
   EXPECT_NE(
       std::search(dsdt->begin(), dsdt->end(), memory32.begin(), memory32.end()),
       dsdt->end());
@@ -211,7 +211,7 @@ TEST(X86DsdtTest, FwCfgOnMmio) {
   EXPECT_EQ(std::search(dsdt->begin(), dsdt->end(), io.begin(), io.end()),
             dsdt->end());
   EXPECT_EQ(
-      BuildX86AcpiTables({.fw_cfg_mmio_base = 0xfffffff0}).status().code(),
+      BuildX86AcpiTables({.fw_cfg_mmio_base = 0xfffffff8}).status().code(),
       absl::StatusCode::kInvalidArgument);
   // The ports may then overlap others: they are not used.
   EXPECT_TRUE(BuildX86AcpiTables({.fw_cfg = FwCfgPortRange{.base = 0x605},

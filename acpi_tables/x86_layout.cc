@@ -53,10 +53,12 @@ absl::Status ValidateMachine(const X86AcpiConfig& config) {
   if (config.com1) ranges.push_back({"COM1", kCom1IoBase, kCom1IoSize});
   if (config.fw_cfg.has_value() && config.fw_cfg_mmio_base.has_value()) {
     // MMIO instead of ports: the block must end below 4 GiB.
-    if (*config.fw_cfg_mmio_base > 0xffffffffu - (kFwCfgMmioSize - 1)) {
+    if (config.fw_cfg->size < 2 ||
+        *config.fw_cfg_mmio_base > 0xffffffffu - (config.fw_cfg->size - 1)) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "fw_cfg MMIO base 0x%x: the 0x%x-byte block must end below 4 GiB",
-          *config.fw_cfg_mmio_base, kFwCfgMmioSize));
+          "fw_cfg MMIO 0x%x+0x%x: must hold the control and data registers "
+          "and end below 4 GiB",
+          *config.fw_cfg_mmio_base, config.fw_cfg->size));
     }
   } else if (config.fw_cfg.has_value()) {
     // The control (16-bit) and data (8-bit at +1) registers at least.

@@ -18,7 +18,27 @@ void FwCfgIoPorts::Read(uint64_t, absl::Span<uint8_t> data) {
 
 void FwCfgIoPorts::Write(uint64_t, absl::Span<const uint8_t> data) {
   // Byte writes were the data write channel, removed in QEMU 2.4.
-  if (data.size() == 2) device_->Select(base::LoadLe16(data.data()));
+  if (data.size() != 2) return;
+  device_->Select(order_ == SelectorOrder::kLittleEndian
+                      ? base::LoadLe16(data.data())
+                      : base::LoadBe16(data.data()));
+}
+
+absl::Status AttachX86Mmio(std::shared_ptr<FwCfg> device,
+                           vm_device::MmioBus& bus, uint64_t base) {
+  RETURN_IF_ERROR(
+      bus.Insert(std::make_shared<FwCfgIoPorts>(
+                     device, FwCfgIoPorts::SelectorOrder::kBigEndian),
+                 base, FwCfgIoPorts::kSize));
+  if (device->dma_enabled()) {
+    absl::Status status = bus.Insert(std::make_shared<FwCfgDmaRegister>(device),
+                                     base + 4, FwCfgDmaRegister::kSize);
+    if (!status.ok()) {
+      (void)bus.Remove(base);  // Leave the bus as it was.
+      return status;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AttachIoPorts(std::shared_ptr<FwCfg> device,

@@ -7,6 +7,15 @@
 // other accesses (inw/inl, which read 0, and outb/outl) change nothing.
 // Wider reads starting at 0x511 are cut by the bus into the data byte and
 // unassigned 0xff bytes beyond, which is what a guest sees on QEMU-KVM.
+//
+// AttachX86Mmio places the same registers on the MMIO bus (selector +0,
+// data +1, DMA +4..+11) with a big-endian selector: what Linux's x86 driver
+// assumes for a fw_cfg device whose ACPI resource is memory (its x86
+// offsets FW_CFG_CTRL_OFF 0, FW_CFG_DATA_OFF 1, FW_CFG_DMA_OFF 4, and
+// iowrite16be for the selector on MMIO). QEMU has no such device; its MMIO
+// layout (mmio.h) has other offsets, which Linux's x86 driver reaches only
+// through the command line of kernels built with FW_CFG_SYSFS_CMDLINE
+// (Debian's are not).
 
 #ifndef FW_CFG_IO_PORTS_H_
 #define FW_CFG_IO_PORTS_H_
@@ -27,14 +36,19 @@ class FwCfgIoPorts : public vm_device::BusDevice {
  public:
   static constexpr uint64_t kSize = 2;
 
-  explicit FwCfgIoPorts(std::shared_ptr<FwCfg> device)
-      : device_(std::move(device)) {}
+  // The selector's byte order: little-endian on ports, big-endian on MMIO.
+  enum class SelectorOrder { kLittleEndian, kBigEndian };
+
+  explicit FwCfgIoPorts(std::shared_ptr<FwCfg> device,
+                        SelectorOrder order = SelectorOrder::kLittleEndian)
+      : device_(std::move(device)), order_(order) {}
 
   void Read(uint64_t offset, absl::Span<uint8_t> data) override;
   void Write(uint64_t offset, absl::Span<const uint8_t> data) override;
 
  private:
   const std::shared_ptr<FwCfg> device_;
+  const SelectorOrder order_;
 };
 
 // Registers the ports on `bus`: selector/data at `base`, and, if the device
@@ -42,6 +56,12 @@ class FwCfgIoPorts : public vm_device::BusDevice {
 absl::Status AttachIoPorts(std::shared_ptr<FwCfg> device,
                            vm_device::PioBus& bus, uint16_t base = kIoPortBase,
                            uint16_t dma_base = kIoPortDmaBase);
+
+// The x86 register block on the MMIO bus at `base` (see above): 0x0c bytes,
+// the last 8 only with DMA.
+inline constexpr uint64_t kX86MmioSize = 0x0c;
+absl::Status AttachX86Mmio(std::shared_ptr<FwCfg> device,
+                           vm_device::MmioBus& bus, uint64_t base);
 
 }  // namespace fw_cfg
 

@@ -223,7 +223,8 @@ absl::StatusOr<bool> AttachFwCfg(
   if (options.layout == Layout::kX86_64) {
     RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
     if (options.x86_mmio_base.has_value()) {
-      RETURN_IF_ERROR(fw_cfg::AttachMmio(device, mmio, *options.x86_mmio_base));
+      RETURN_IF_ERROR(
+          fw_cfg::AttachX86Mmio(device, mmio, *options.x86_mmio_base));
     } else {
       RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));
     }

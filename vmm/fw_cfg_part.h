@@ -49,8 +49,8 @@ struct FwCfgMachine {
   // where their lines go (--trace).
   std::vector<std::string> trace_events;
   std::function<void(std::string_view line)> trace_output;
-  // x86: the MMIO register block (arm `virt` layout) at this address
-  // instead of the ports (--fw-cfg-mmio).
+  // x86: the register block on the MMIO bus at this address instead of the
+  // ports (--fw-cfg-mmio; fw_cfg/io_ports.h's AttachX86Mmio).
   std::optional<uint64_t> x86_mmio_base;
   // With `vmcoreinfo=on`: where the guest's VMCOREINFO note goes, read from
   // guest RAM, each time the guest publishes it (--vmcoreinfo-file).
@@ -80,7 +80,7 @@ std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option);
 
 // Creates the device with what QEMU's machine puts into fw_cfg for
 // `machine` and attaches it to the layout's buses: x86 ports 0x510-0x51b
-// (or the MMIO block at x86_mmio_base), arm `virt` MMIO 0x09020000. Returns
+// (or on the MMIO bus at x86_mmio_base), arm `virt` MMIO 0x09020000. Returns
 // whether there is a device (false for `disable`, and without it built in);
 // appends notes for the user to `warnings`.
 absl::StatusOr<bool> AttachFwCfg(

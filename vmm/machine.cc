@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
     for (const vm_memory::RegionLayout& ram :
          RamLayout(options.layout, options.memory_size)) {
       const uint64_t base = *options.fw_cfg_mmio;
-      if (base + 0x18 > ram.start.raw() && base < ram.start.raw() + ram.size) {
+      if (base + 0x0c > ram.start.raw() && base < ram.start.raw() + ram.size) {
         return absl::InvalidArgumentError(
             absl::StrFormat("--fw-cfg-mmio 0x%x: inside guest RAM [0x%x, 0x%x)",
                             base, ram.start.raw(), ram.start.raw() + ram.size));

@@ -209,7 +209,8 @@ TEST(Machine, X86HasFwCfgOnPorts) {
   EXPECT_EQ(ReadPort(m, 0x511, 1), 0x10);
 }
 
-// --fw-cfg-mmio: the arm `virt` register block at the address, no ports.
+// --fw-cfg-mmio: the port registers' arrangement on the MMIO bus, with a
+// big-endian selector, and nothing at the ports.
 TEST(Machine, X86FwCfgOnMmio) {
   VmmOptions options;
   options.memory_size = 256 << 20;
@@ -218,13 +219,14 @@ TEST(Machine, X86FwCfgOnMmio) {
   ASSERT_TRUE(machine.ok()) << machine.status();
   Machine& m = **machine;
   EXPECT_EQ(ReadPort(m, 0x511, 1), 0xffu);  // nothing at the ports
-  uint8_t select[2] = {0, 1};               // key 1 (ID), big-endian
-  m.mmio().Write(0xfe000008, select);
+  const uint8_t select[2] = {0, 1};         // key 1 (ID), big-endian
+  m.mmio().Write(0xfe000000, select);
   uint8_t id[4];
-  m.mmio().Read(0xfe000000, id);
+  for (uint8_t& byte : id) m.mmio().Read(0xfe000001, absl::MakeSpan(&byte, 1));
   EXPECT_EQ(id[0], 3);  // traditional + DMA, little-endian
+  EXPECT_EQ(id[1], 0);
   uint8_t dma[8];
-  m.mmio().Read(0xfe000010, dma);
+  m.mmio().Read(0xfe000004, dma);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(dma), 8), "QEMU CFG");
 
   options.fw_cfg_mmio = 0x1000;  // inside RAM

@@ -272,10 +272,10 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       // Below the I/O APIC (0xfec00000), where nothing else of ours sits,
       // and 8-byte aligned for the 8-byte registers.
       if (*options.fw_cfg_mmio % 8 != 0 ||
-          *options.fw_cfg_mmio > kFwCfgMmioLimit - 0x18) {
+          *options.fw_cfg_mmio > kFwCfgMmioLimit - 0x0c) {
         return Bad(name, absl::StrFormat(
                              "0x%x: expected an 8-byte aligned address whose "
-                             "0x18-byte block ends by 0x%x",
+                             "0x0c-byte block ends by 0x%x",
                              *options.fw_cfg_mmio, kFwCfgMmioLimit));
       }
     } else if (name == "--debugcon") {
@@ -363,13 +363,12 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          , : [ ] = (inside quotes \" and \\ are escapes).
                          @PATH reads CONFIG from the file PATH (for thousands
                          of items: one argument holds at most 128 KiB).
-  --fw-cfg-mmio BASE     x86: fw_cfg's registers as QEMU's arm `virt` MMIO
-                         block (data +0, selector +8, DMA +16, 0x18 bytes)
-                         at BASE (hex, 8-byte aligned, above guest RAM and
-                         below 0xfec00000) instead of ports 0x510-0x51b; the
-                         DSDT describes it. Linux's x86 driver assumes the
-                         ports' offsets: boot it with
-                         qemu_fw_cfg.mmio=0x18@BASE:8:0:16
+  --fw-cfg-mmio BASE     x86: fw_cfg's registers on the MMIO bus at BASE
+                         (hex, 8-byte aligned, above guest RAM and below
+                         0xfec00000) instead of ports 0x510-0x51b, in the
+                         ports' arrangement (selector +0, big-endian; data
+                         +1; DMA +4), as Linux's driver reads a memory
+                         resource on x86; the DSDT describes it
   --debugcon file=PATH   QEMU's isa-debugcon at port 0x402, where SeaBIOS
                          writes its log (reads return 0xe9)
   --trace PATTERN        print the device's trace events whose QEMU name

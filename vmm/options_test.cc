@@ -180,7 +180,7 @@ TEST(VmmOptions, FwCfgMmio) {
   EXPECT_EQ(options->fw_cfg_mmio, 0xfe000000u);
   EXPECT_THAT(Error({"--fw-cfg-mmio", "4261412864"}), HasSubstr("hex address"));
   EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe000004"}), HasSubstr("8-byte"));
-  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfebffff0"}), HasSubstr("0xfec00000"));
+  EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfebffff8"}), HasSubstr("0xfec00000"));
   EXPECT_THAT(Error({"--fw-cfg-mmio", "0xffffffffffffffff"}),
               HasSubstr("8-byte"));
   EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe00000g"}), HasSubstr("hex address"));

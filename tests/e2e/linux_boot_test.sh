@@ -18,11 +18,10 @@
 #             is and writes it, read from guest RAM, to a file
 #             (--vmcoreinfo-file); it must be an ELF note "VMCOREINFO" whose
 #             OSRELEASE is the guest's `uname -r`
-#   mmio      the items guest again with fw_cfg's arm `virt` MMIO block at
-#             0xfe000000 instead of the ports (--fw-cfg-mmio; the DSDT says
-#             so, and the kernel command line gives Linux the layout's
-#             offsets): the same opt/ items, rev 3, and the vmcoreinfo
-#             write, by DMA through the MMIO DMA register
+#   mmio      the items guest again with fw_cfg's registers on the MMIO bus
+#             at 0xfe000000 instead of the ports (--fw-cfg-mmio; the DSDT's
+#             QEMU0002 node has a memory resource): the same opt/ items,
+#             rev 3, and the vmcoreinfo write, by DMA through MMIO
 #   disabled  the bzImage, --cpus boot=2, --fw-cfg-config disable: the
 #             guest finds no fw_cfg
 # Each must end with the guest powering off; the listing must show every
@@ -61,7 +60,7 @@ nested_boot items 400 "$VMM" --kernel "$GUEST/vmlinux" \\
 echo "items exit=\$?" >>status
 nested_boot mmio 400 "$VMM" --kernel "$GUEST/vmlinux" \\
   --initramfs "$GUEST/initramfs.cpio.gz" \\
-  --cmdline "console=ttyS0 panic=-1 quiet qemu_fw_cfg.mmio=0x18@0xfe000000:8:0:16" \\
+  --cmdline "console=ttyS0 panic=-1 quiet" \\
   --memory size=512M --fw-cfg-mmio 0xfe000000 \\
   --fw-cfg-config "vmcoreinfo=on,$ITEMS_VMM_CONFIG"
 echo "mmio exit=\$?" >>status
