@@ -1,6 +1,7 @@
 #include "fw_cfg/io_ports.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/byte_order.h"
 #include "base/status_macros.h"
@@ -24,37 +25,42 @@ void FwCfgIoPorts::Write(uint64_t, absl::Span<const uint8_t> data) {
                       : base::LoadBe16(data.data()));
 }
 
-absl::Status AttachX86Mmio(std::shared_ptr<FwCfg> device,
-                           vm_device::MmioBus& bus, uint64_t base) {
-  RETURN_IF_ERROR(
-      bus.Insert(std::make_shared<FwCfgIoPorts>(
-                     device, FwCfgIoPorts::SelectorOrder::kBigEndian),
-                 base, FwCfgIoPorts::kSize));
+namespace {
+
+// The selector/data pair at `base` and, with DMA, the DMA register at
+// `dma_base`; on failure the bus is left as it was.
+absl::Status AttachRegisters(std::shared_ptr<FwCfg> device,
+                             FwCfgIoPorts::SelectorOrder order,
+                             vm_device::Bus& bus, uint64_t base,
+                             uint64_t dma_base) {
+  RETURN_IF_ERROR(bus.Insert(std::make_shared<FwCfgIoPorts>(device, order),
+                             base, FwCfgIoPorts::kSize));
   if (device->dma_enabled()) {
     absl::Status status = bus.Insert(std::make_shared<FwCfgDmaRegister>(device),
-                                     base + 4, FwCfgDmaRegister::kSize);
+                                     dma_base, FwCfgDmaRegister::kSize);
     if (!status.ok()) {
-      (void)bus.Remove(base);  // Leave the bus as it was.
+      (void)bus.Remove(base);
       return status;
     }
   }
   return absl::OkStatus();
 }
 
+}  // namespace
+
 absl::Status AttachIoPorts(std::shared_ptr<FwCfg> device,
                            vm_device::PioBus& bus, uint16_t base,
                            uint16_t dma_base) {
-  RETURN_IF_ERROR(bus.Insert(std::make_shared<FwCfgIoPorts>(device), base,
-                             FwCfgIoPorts::kSize));
-  if (device->dma_enabled()) {
-    absl::Status status = bus.Insert(std::make_shared<FwCfgDmaRegister>(device),
-                                     dma_base, FwCfgDmaRegister::kSize);
-    if (!status.ok()) {
-      (void)bus.Remove(base);  // Leave the bus as it was.
-      return status;
-    }
-  }
-  return absl::OkStatus();
+  return AttachRegisters(std::move(device),
+                         FwCfgIoPorts::SelectorOrder::kLittleEndian, bus, base,
+                         dma_base);
+}
+
+absl::Status AttachX86Mmio(std::shared_ptr<FwCfg> device,
+                           vm_device::MmioBus& bus, uint64_t base) {
+  return AttachRegisters(std::move(device),
+                         FwCfgIoPorts::SelectorOrder::kBigEndian, bus, base,
+                         base + 4);
 }
 
 }  // namespace fw_cfg
