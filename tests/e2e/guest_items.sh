@@ -6,6 +6,9 @@
 #                                 # ITEM_FILES, ITEMS_VMM_CONFIG, ITEMS_QEMU_ARGS
 #   items_check CONSOLE LABEL     # each item's line, with the host's sha256
 #   comparable_lines CONSOLE     # rev and opt/ lines without keys, sorted
+#   initramfs_with_extra OUT GUEST_INITRAMFS FWCFG RUN
+#                                 # the guest's initramfs plus /bin/fwcfg
+#                                 # and /extra/run (which /init runs)
 #
 # Sizes chosen for the driver's page-by-page reads: empty, 1 byte, exactly
 # one page, one page and one byte, a 55-byte name (QEMU's longest), a string
@@ -100,4 +103,19 @@ opt_keys_sorted() {
     sed -E 's/^FWCFG-ITEM key=0x([0-9a-f]+) size=[0-9]+ name=(.*) sum=.*$/\2 \1/' |
     LC_ALL=C sort)
   [[ $prev -ge 0 ]] || { echo "FAIL: no opt/ items listed"; return 1; }
+}
+
+# initramfs_with_extra OUT GUEST_INITRAMFS FWCFG RUN: writes OUT, the guest's
+# initramfs followed by a second archive (the kernel unpacks both) holding
+# the static fwcfg as /bin/fwcfg and the script RUN as /extra/run.
+initramfs_with_extra() {
+  local out=$1 base=$2 fwcfg=$3 run=$4 dir
+  command -v cpio >/dev/null || { echo "cpio not found (apt-get install cpio)" >&2; return 1; }
+  dir=$(mktemp -d)
+  mkdir -p "$dir/bin" "$dir/extra"
+  cp "$fwcfg" "$dir/bin/fwcfg"
+  cp "$run" "$dir/extra/run"
+  chmod 755 "$dir/bin/fwcfg" "$dir/extra/run"
+  { cat "$base"; (cd "$dir" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1); } >"$out"
+  rm -rf "$dir"
 }

@@ -5,7 +5,7 @@
 # has a hardware-assisted KVM, otherwise inside a Linux guest under QEMU's TCG
 # with AMD SVM emulated, which needs no /dev/kvm on the host.
 #
-#   linux_boot_test.sh VMM_STATIC BUILD_SH HARNESS GUEST_ITEMS
+#   linux_boot_test.sh VMM_STATIC BUILD_SH HARNESS GUEST_ITEMS FWCFG_STATIC
 #
 # Four guests (tools/test_guest, Debian's kernel and busybox):
 #   seed      the documented command line, verbatim: --kernel vmlinuz
@@ -17,11 +17,16 @@
 #             kernel's VMCOREINFO note there by DMA, the vmm says where it
 #             is and writes it, read from guest RAM, to a file
 #             (--vmcoreinfo-file); it must be an ELF note "VMCOREINFO" whose
-#             OSRELEASE is the guest's `uname -r`
+#             OSRELEASE is the guest's `uname -r`. The guest also reads
+#             the 64 KiB item with `fwcfg --dma` and `fwcfg --io`
+#             (tools/fwcfg, static, in an appended initramfs): the host's
+#             sha256 in a few requests each
 #   mmio      the items guest again with fw_cfg's registers on the MMIO bus
 #             at 0xfe000000 instead of the ports (--fw-cfg-mmio; the DSDT's
 #             QEMU0002 node has a memory resource): the same opt/ items,
-#             rev 3, and the vmcoreinfo write, by DMA through MMIO
+#             rev 3, and the vmcoreinfo write, by DMA through MMIO; there
+#             is nothing at the ports, so `fwcfg --dma` says so and falls
+#             back to sysfs, with the same sha256
 #   disabled  the bzImage, --cpus boot=2, --fw-cfg-config disable: the
 #             guest finds no fw_cfg
 # Each must end with the guest powering off; the listing must show every
@@ -36,6 +41,7 @@ VMM=$(realpath "$1")
 BUILD_SH=$(realpath "$2")
 source "$(realpath "$3")"
 source "$(realpath "$4")"
+FWCFG=$(realpath "$5")
 
 T=${TEST_TMPDIR:-$(mktemp -d)}
 OUT="$T/out"
@@ -44,6 +50,18 @@ mkdir -p "$OUT"
 nested_use_guest "$BUILD_SH" || exit 1
 GUEST=$NESTED_GUEST_DIR
 items_make "$T/items"
+
+# fwcfg inside the guest: the 64 KiB item by DMA and by `rep insb`.
+cat >"$T/run" <<'RUN'
+#!/bin/sh
+item=opt/org.fwcfg-vmm/64k
+for backend in dma io; do
+  sum=$(fwcfg --$backend --stats dump $item 2>/tmp/err | sha256sum)
+  sed 's/^/FWCFG-FAST-NOTE: /' /tmp/err
+  echo "FWCFG-FAST backend=$backend sum=${sum%% *}"
+done
+RUN
+initramfs_with_extra "$T/initramfs.cpio.gz" "$GUEST/initramfs.cpio.gz" "$FWCFG" "$T/run"
 
 # What runs where KVM is (on the host, or in the nested L1).
 cat >"$OUT/script.sh" <<EOF
@@ -54,12 +72,12 @@ nested_boot seed 300 "$VMM" --kernel "$GUEST/vmlinuz" \\
   --fw-cfg-config "initramfs=off,items=[name=opt/org.mycorp/setup_info,file=$T/items/setup_info]"
 echo "seed exit=\$?" >>status
 nested_boot items 400 "$VMM" --kernel "$GUEST/vmlinux" \\
-  --initramfs "$GUEST/initramfs.cpio.gz" --cmdline "console=ttyS0 panic=-1 quiet" \\
+  --initramfs "$T/initramfs.cpio.gz" --cmdline "console=ttyS0 panic=-1 quiet" \\
   --cpus boot=2 --memory size=512M --fw-cfg-config "vmcoreinfo=on,$ITEMS_VMM_CONFIG" \\
   --vmcoreinfo-file "\$NESTED_OUT/items.vmcoreinfo"
 echo "items exit=\$?" >>status
 nested_boot mmio 400 "$VMM" --kernel "$GUEST/vmlinux" \\
-  --initramfs "$GUEST/initramfs.cpio.gz" \\
+  --initramfs "$T/initramfs.cpio.gz" \\
   --cmdline "console=ttyS0 panic=-1 quiet" \\
   --memory size=512M --fw-cfg-mmio 0xfe000000 \\
   --fw-cfg-config "vmcoreinfo=on,$ITEMS_VMM_CONFIG"
@@ -112,6 +130,22 @@ opt_keys_sorted "$c" || fail "items: the opt/ keys are not in name order"
   fail "items: the guest did not detect KVM (CPUID 0x40000000)"
 [[ "$(guest_lines "$c" | grep -o 'clocksource=[^ ]*' | sort -u)" == clocksource=kvm-clock ]] ||
   fail "items: the guest does not keep time with kvm-clock"
+
+# fast_check CONSOLE LABEL BACKEND: fwcfg's read of the 64 KiB item has the
+# host file's sha256.
+fast_check() {
+  local want got
+  want=$(sha256sum <"$T/items/64k" | cut -d' ' -f1)
+  got=$(guest_lines "$1" | sed -n "s/^FWCFG-FAST backend=$3 sum=//p" | head -n 1)
+  [[ "$got" == "$want" ]] || fail "$2: fwcfg --$3 read ${got:-nothing}, the host has $want"
+}
+guest_lines "$c" | grep -a '^FWCFG-FAST' || true
+fast_check "$c" items dma
+fast_check "$c" items io
+guest_lines "$c" | grep -q 'FWCFG-FAST-NOTE: fwcfg: stats: reader="x86 ports 0x510, DMA' ||
+  fail "items: fwcfg --dma did not read through DMA"
+guest_lines "$c" | grep -q 'FWCFG-FAST-NOTE: fwcfg: stats: reader="x86 ports 0x510, rep insb' ||
+  fail "items: fwcfg --io did not read through the ports"
 
 # items: the VMCOREINFO note, as the vmm read it from guest RAM where the
 # guest said it is. Elf64_Nhdr (little-endian u32 namesz, descsz, type), the
@@ -168,6 +202,10 @@ opt_lines() { guest_lines "$1" | grep -o 'size=.* name=opt/.*' | sort; }
   fail "mmio: the opt/ items differ from the port run's"
 grep -q "vmcoreinfo: the guest's note is at" "$OUT/mmio.stderr" ||
   fail "mmio: the guest's vmcoreinfo DMA write did not arrive"
+guest_lines "$c" | grep -a '^FWCFG-FAST' || true
+fast_check "$c" mmio dma
+guest_lines "$c" | grep -q 'FWCFG-FAST-NOTE: fwcfg: warning: --dma: no fw_cfg device at port 0x510.*reading through sysfs instead' ||
+  fail "mmio: fwcfg --dma did not explain its fallback to sysfs"
 
 # disabled: no device at all.
 c="$OUT/disabled.console"

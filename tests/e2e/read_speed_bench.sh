@@ -16,15 +16,15 @@
 # square of the size. Nested under QEMU's TCG these are emulated figures:
 # compare within one run.
 #
-# Arguments from BUILD: VMM_STATIC FWCFG_STATIC BUILD_SH HARNESS.
+# Arguments from BUILD: VMM_STATIC FWCFG_STATIC BUILD_SH HARNESS GUEST_ITEMS.
 set -euo pipefail
 export LC_ALL=C
 VMM=$(realpath "$1")
 FWCFG=$(realpath "$2")
 BUILD_SH=$(realpath "$3")
 source "$(realpath "$4")"
+source "$(realpath "$5")"
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not found" >&2; exit 1; }
-command -v cpio >/dev/null || { echo "cpio not found (apt-get install cpio)" >&2; exit 1; }
 
 T=$(mktemp -d /tmp/read_speed_bench.XXXXXX)
 nested_use_guest "$BUILD_SH"
@@ -43,9 +43,7 @@ done
 vmm_config="items=[$(IFS=:; echo "${vmm_items[*]}")]"
 
 # The extra initramfs: fwcfg and the script /init runs.
-mkdir -p "$T/overlay/bin" "$T/overlay/extra"
-cp "$FWCFG" "$T/overlay/bin/fwcfg"
-cat >"$T/overlay/extra/run" <<'RUN'
+cat >"$T/run" <<'RUN'
 #!/bin/sh
 for name in k64 m1 m16; do
   item=opt/bench/$name
@@ -62,9 +60,7 @@ dmesg | grep 'traps: fwcfg' | sed 's/^/FWCFG-BENCH-NOTE: /'
 sum=$(fwcfg --sysfs --stats dump opt/bench/k64 2>/tmp/err | sha256sum)
 echo "FWCFG-BENCH backend=sysfs name=k64 size=65536 $(grep -o 'seconds=[0-9.]* requests=[0-9-]*' /tmp/err) sum=${sum%% *}"
 RUN
-chmod +x "$T/overlay/extra/run"
-(cd "$T/overlay" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/overlay.cpio.gz"
-cat "$GUEST/initramfs.cpio.gz" "$T/overlay.cpio.gz" >"$T/initramfs.cpio.gz"
+initramfs_with_extra "$T/initramfs.cpio.gz" "$GUEST/initramfs.cpio.gz" "$FWCFG" "$T/run"
 
 # No item is hashed by /init's listing (nothing starts with "-").
 CMDLINE="console=ttyS0 panic=-1 quiet fwcfg_sum=-"
