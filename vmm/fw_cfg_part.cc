@@ -228,6 +228,10 @@ absl::StatusOr<bool> AttachFwCfg(
     } else {
       RETURN_IF_ERROR(fw_cfg::AttachIoPorts(device, pio));
     }
+    if (options.x86_arm_mmio_base.has_value()) {
+      RETURN_IF_ERROR(
+          fw_cfg::AttachMmio(device, mmio, *options.x86_arm_mmio_base));
+    }
     return true;
   }
   // arm `virt` publishes only the CPU count among the numbered keys.

@@ -52,6 +52,9 @@ struct FwCfgMachine {
   // x86: the register block on the MMIO bus at this address instead of the
   // ports (--fw-cfg-mmio; fw_cfg/io_ports.h's AttachX86Mmio).
   std::optional<uint64_t> x86_mmio_base;
+  // x86: also QEMU's arm `virt` MMIO block here, beside the ports
+  // (--fw-cfg-arm-mmio).
+  std::optional<uint64_t> x86_arm_mmio_base;
   // With `vmcoreinfo=on`: where the guest's VMCOREINFO note goes, read from
   // guest RAM, each time the guest publishes it (--vmcoreinfo-file).
   std::optional<std::string> vmcoreinfo_file;

@@ -54,17 +54,22 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
       std::fwrite(line.data(), 1, line.size(), out);
     };
   }
-  if (options.fw_cfg_mmio.has_value()) {
+  for (const auto& [base, size] :
+       {std::pair{options.fw_cfg_mmio, uint64_t{0x0c}},
+        std::pair{options.fw_cfg_arm_mmio, uint64_t{0x18}}}) {
+    if (!base.has_value()) continue;
     // RAM would hide the block from the guest (KVM serves RAM itself).
     for (const vm_memory::RegionLayout& ram :
          RamLayout(options.layout, options.memory_size)) {
-      const uint64_t base = *options.fw_cfg_mmio;
-      if (base + 0x0c > ram.start.raw() && base < ram.start.raw() + ram.size) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("--fw-cfg-mmio 0x%x: inside guest RAM [0x%x, 0x%x)",
-                            base, ram.start.raw(), ram.start.raw() + ram.size));
+      if (*base + size > ram.start.raw() &&
+          *base < ram.start.raw() + ram.size) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "fw_cfg MMIO at 0x%x: inside guest RAM [0x%x, 0x%x)", *base,
+            ram.start.raw(), ram.start.raw() + ram.size));
       }
     }
+  }
+  if (options.fw_cfg_mmio.has_value()) {
     acpi.fw_cfg_mmio_base = static_cast<uint32_t>(*options.fw_cfg_mmio);
   }
   ASSIGN_OR_RETURN(machine->has_fw_cfg_,
@@ -80,6 +85,7 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
                                 .trace_events = options.trace_events,
                                 .trace_output = std::move(trace_output),
                                 .x86_mmio_base = options.fw_cfg_mmio,
+                                .x86_arm_mmio_base = options.fw_cfg_arm_mmio,
                                 .vmcoreinfo_file = options.vmcoreinfo_file,
                                 .log =
                                     [](std::string_view line) {

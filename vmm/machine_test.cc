@@ -234,6 +234,22 @@ TEST(Machine, X86FwCfgOnMmio) {
               HasSubstr("inside guest RAM"));
 }
 
+// --fw-cfg-arm-mmio: QEMU's arm `virt` block beside the ports, one device.
+TEST(Machine, X86ArmMmioBesideThePorts) {
+  VmmOptions options;
+  options.memory_size = 256 << 20;
+  options.fw_cfg_arm_mmio = 0xfe000000;
+  auto machine = Machine::Create(options);
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  Machine& m = **machine;
+  const uint8_t select[2] = {0, 1};  // key 1, big-endian, at +8
+  m.mmio().Write(0xfe000008, select);
+  EXPECT_EQ(ReadPort(m, 0x511, 1), 3u);  // the same device through a port
+  uint8_t dma[4];
+  m.mmio().Read(0xfe000010, dma);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(dma), 4), "QEMU");
+}
+
 TEST(Machine, SwitchesAndDisable) {
   VmmOptions options;
   options.memory_size = 64 << 20;

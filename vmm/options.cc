@@ -194,10 +194,14 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       continue;
     }
     static constexpr std::string_view kWithValue[] = {
-        "--kernel",      "--initramfs",  "--cmdline",        "--memory",
-        "--cpus",        "--serial",     "--fw-cfg-config",  "--qtest",
-        "--layout",      "--firmware",   "--debugcon",       "--trace",
-        "--fw-cfg-mmio", "--trace-file", "--vmcoreinfo-file"};
+        "--kernel",        "--initramfs",
+        "--cmdline",       "--memory",
+        "--cpus",          "--serial",
+        "--fw-cfg-config", "--qtest",
+        "--layout",        "--firmware",
+        "--debugcon",      "--trace",
+        "--fw-cfg-mmio",   "--fw-cfg-arm-mmio",
+        "--trace-file",    "--vmcoreinfo-file"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
@@ -267,17 +271,19 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       options.fw_cfg = *std::move(option);
     } else if (name == "--qtest") {
       options.qtest = *value;
-    } else if (name == "--fw-cfg-mmio") {
-      ASSIGN_OR_RETURN(options.fw_cfg_mmio, ParseAddress(name, *value));
+    } else if (name == "--fw-cfg-mmio" || name == "--fw-cfg-arm-mmio") {
       // Below the I/O APIC (0xfec00000), where nothing else of ours sits,
       // and 8-byte aligned for the 8-byte registers.
-      if (*options.fw_cfg_mmio % 8 != 0 ||
-          *options.fw_cfg_mmio > kFwCfgMmioLimit - 0x0c) {
+      const bool arm = name == "--fw-cfg-arm-mmio";
+      const uint64_t size = arm ? 0x18 : 0x0c;
+      ASSIGN_OR_RETURN(const uint64_t base, ParseAddress(name, *value));
+      if (base % 8 != 0 || base > kFwCfgMmioLimit - size) {
         return Bad(name, absl::StrFormat(
                              "0x%x: expected an 8-byte aligned address whose "
-                             "0x0c-byte block ends by 0x%x",
-                             *options.fw_cfg_mmio, kFwCfgMmioLimit));
+                             "0x%02x-byte block ends by 0x%x",
+                             base, size, kFwCfgMmioLimit));
       }
+      (arm ? options.fw_cfg_arm_mmio : options.fw_cfg_mmio) = base;
     } else if (name == "--debugcon") {
       if (value->rfind("file=", 0) != 0 || value->size() <= 5) {
         return Bad(name,
@@ -314,10 +320,18 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
   if (options.firmware && options.layout != Layout::kX86_64) {
     return Bad("--firmware", "is for the x86_64 layout");
   }
-  if (options.fw_cfg_mmio && options.layout != Layout::kX86_64) {
-    return Bad("--fw-cfg-mmio",
-               "is for the x86_64 layout (arm-virt has its block at "
-               "0x09020000)");
+  for (const auto& [name, given] :
+       {std::pair{"--fw-cfg-mmio", options.fw_cfg_mmio.has_value()},
+        std::pair{"--fw-cfg-arm-mmio", options.fw_cfg_arm_mmio.has_value()}}) {
+    if (given && options.layout != Layout::kX86_64) {
+      return Bad(name,
+                 "is for the x86_64 layout (arm-virt has its block at "
+                 "0x09020000)");
+    }
+  }
+  if (options.fw_cfg_mmio && options.fw_cfg_arm_mmio) {
+    return Bad("--fw-cfg-arm-mmio",
+               "goes beside the ports, not with --fw-cfg-mmio");
   }
   if (options.debugcon_path && options.layout != Layout::kX86_64) {
     return Bad("--debugcon", "is for the x86_64 layout");
@@ -369,6 +383,10 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          ports' arrangement (selector +0, big-endian; data
                          +1; DMA +4), as Linux's driver reads a memory
                          resource on x86; the DSDT describes it
+  --fw-cfg-arm-mmio BASE x86: also QEMU's arm `virt` MMIO block (data +0,
+                         selector +8 big-endian, DMA +16; 0x18 bytes) at
+                         BASE, beside the ports and not in the DSDT: for
+                         firmware and tests of that layout
   --debugcon file=PATH   QEMU's isa-debugcon at port 0x402, where SeaBIOS
                          writes its log (reads return 0xe9)
   --trace PATTERN        print the device's trace events whose QEMU name

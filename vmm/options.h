@@ -44,6 +44,9 @@ struct VmmOptions {
   // --fw-cfg-mmio BASE (x86): fw_cfg's MMIO register block (arm `virt`
   // layout) at BASE instead of ports 0x510-0x51b.
   std::optional<uint64_t> fw_cfg_mmio;
+  // --fw-cfg-arm-mmio BASE (x86): QEMU's arm `virt` MMIO block at BASE
+  // beside the ports (not in the DSDT: for firmware and tests).
+  std::optional<uint64_t> fw_cfg_arm_mmio;
   // --debugcon file=PATH: QEMU's isa-debugcon at port 0x402 (x86).
   std::optional<std::string> debugcon_path;
   // --trace PATTERN (repeatable): the events to print, by QEMU's names;

@@ -186,6 +186,14 @@ TEST(VmmOptions, FwCfgMmio) {
   EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe00000g"}), HasSubstr("hex address"));
   EXPECT_THAT(Error({"--fw-cfg-mmio", "0xfe000000", "--layout", "arm-virt"}),
               HasSubstr("x86_64"));
+  options = Parse({"--fw-cfg-arm-mmio", "0xfe000000"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->fw_cfg_arm_mmio, 0xfe000000u);
+  EXPECT_THAT(Error({"--fw-cfg-arm-mmio", "0xfebffff0"}),
+              HasSubstr("0x18-byte"));
+  EXPECT_THAT(
+      Error({"--fw-cfg-arm-mmio", "0xfe000000", "--fw-cfg-mmio", "0xfd000000"}),
+      HasSubstr("beside the ports"));
 }
 
 TEST(VmmOptions, DisableIsParsed) {

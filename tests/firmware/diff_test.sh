@@ -10,6 +10,13 @@
 # QEMU-KVM, as over qtest, but 0x0000 on QEMU-TCG, which consumes no data
 # byte). Guests meet KVM in production, and our device follows QEMU-KVM.
 #
+# A third run gives our vmm QEMU's arm `virt` MMIO block beside the ports
+# (--fw-cfg-arm-mmio 0xfe000000) and the item etc/fwcfg-vmm/mmio that asks
+# the firmware to probe it (outside opt/, so the rest of the output stays
+# the same): the firmware must print the same lines
+# plus its MMIO lines, whose values are what qtest reads on QEMU's arm
+# `virt` machine for the same accesses (kMmioLines below).
+#
 # Where /dev/kvm is usable (any kind: the firmware needs no more than
 # kvm_pvm gives) both run here; elsewhere they run inside the nested-KVM
 # harness's L1 guest (tests/nested/harness.sh), so the comparison happens on
@@ -58,6 +65,11 @@ timeout -k 5 120 "$VMM" --firmware "$IMAGE" --memory size=128M \\
   --serial file=vmm.txt --fw-cfg-config \\
   "items=[name=$P/empty,file=$T/empty:name=$P/one,file=$T/one:name=$P/60k,file=$T/60k:name=$N55,string=$STRING:name=$P/string,string=$STRING]"
 echo "vmm exit \$?" >>status
+nested_stage vmm-arm-mmio 150
+timeout -k 5 120 "$VMM" --firmware "$IMAGE" --memory size=128M \\
+  --serial file=vmm-arm-mmio.txt --fw-cfg-arm-mmio 0xfe000000 --fw-cfg-config \\
+  "items=[name=etc/fwcfg-vmm/mmio,string=on:name=$P/empty,file=$T/empty:name=$P/one,file=$T/one:name=$P/60k,file=$T/60k:name=$N55,string=$STRING:name=$P/string,string=$STRING]"
+echo "vmm-arm-mmio exit \$?" >>status
 EOF
 
 status=0
@@ -72,7 +84,7 @@ grep -qx 'qemu exit 0' "$T/out/status" 2>/dev/null ||
 # 0, our vmm 3 ("the guest reset the machine").
 grep -qx 'vmm exit 3' "$T/out/status" 2>/dev/null ||
   { echo "FAIL: vmm did not exit 3 (reset): $(grep vmm "$T/out/status")"; status=1; }
-for side in qemu vmm; do
+for side in qemu vmm vmm-arm-mmio; do
   tr -d '\r' <"$T/out/$side.txt" >"$T/$side.lines" 2>/dev/null || : >"$T/$side.lines"
   grep -q '^FWCFG-FW done$' "$T/$side.lines" ||
     { echo "FAIL: the firmware did not finish on $side"; status=1; }
@@ -83,6 +95,32 @@ if ! cmp -s "$T/qemu.lines" "$T/vmm.lines"; then
   diff -y -W 200 "$T/qemu.lines" "$T/vmm.lines" || true
   status=1
 fi
+
+# The arm `virt` block through a real vCPU. On QEMU 7.2 `-M virt`, qtest:
+#   readl 0x9020010 -> 0x554d4551   readl 0x9020014 -> 0x47464320
+#   writew 0x9020008 0x0000; readb/readw/readl 0x9020000 -> 0x51, 0x4d45, 0x55
+#   writew 0x9020008 0x0100; readl 0x9020000 -> 0x3
+#   writel 0x9020008 0x0; readb 0x9020000 -> 0x0; readb 0x9020001 -> 0x0
+kMmioLines='MMIO dma-sig-hi 554d4551
+MMIO dma-sig-lo 47464320
+MMIO key0-readb 00000051
+MMIO key0-readw 00004d45
+MMIO key0-readl 00000055
+MMIO key1-be-readl 00000003
+MMIO writel-sel-readb 00000000
+MMIO data-offset1-readb 00000000'
+grep -qx 'vmm-arm-mmio exit 3' "$T/out/status" 2>/dev/null ||
+  { echo "FAIL: vmm --fw-cfg-arm-mmio did not exit 3: $(grep vmm-arm-mmio "$T/out/status")"; status=1; }
+if [[ "$(grep '^MMIO ' "$T/vmm-arm-mmio.lines")" != "$kMmioLines" ]]; then
+  echo "FAIL: the firmware's MMIO lines (left expected, right our vmm):"
+  diff -y -W 120 <(echo "$kMmioLines") <(grep '^MMIO ' "$T/vmm-arm-mmio.lines") || true
+  status=1
+fi
+if ! cmp -s <(grep -v '^MMIO ' "$T/vmm-arm-mmio.lines") "$T/vmm.lines"; then
+  echo "FAIL: with the MMIO block beside the ports, the other lines changed"
+  status=1
+fi
+grep -q '^MMIO ' "$T/qemu.lines" && { echo "FAIL: MMIO lines on QEMU-KVM, which has no block"; status=1; }
 
 # The sums against the host files (32-bit sum of the bytes, as the firmware
 # computes it), for every method.
@@ -106,7 +144,7 @@ check "$P/60k" "$T/60k"
 check "$N55" "$T/string"
 check "$P/string" "$T/string"
 
-echo "--- firmware output on our vmm"
-cat "$T/vmm.lines"
+echo "--- firmware output on our vmm with --fw-cfg-arm-mmio"
+cat "$T/vmm-arm-mmio.lines"
 [[ $status -eq 0 ]] && echo "PASS: QEMU-KVM and our vmm print the same $(wc -l <"$T/vmm.lines") lines"
 exit $status

@@ -12,6 +12,9 @@
 #       (or "SUM too-big" when the item is over 0xF000 bytes)
 #   PROBE <name> <value>  for a list of odd register accesses (see below)
 #   TIMING ... lines, only when the directory holds opt/org.fwcfg-vmm/timing
+#   MMIO <name> <value>   only when the directory holds etc/fwcfg-vmm/mmio
+#                         and QEMU's arm `virt` MMIO block answers at
+#                         0xfe000000 (our vmm's --fw-cfg-arm-mmio; see below)
 #   FWCFG-FW done
 #
 # then it resets the machine through the i8042.
@@ -53,6 +56,7 @@
 .set DMA_BUF, 0x20000
 .set DIR_SEG, 0x3000        # the directory at 0x30000
 .set DESC, 0x7000           # the DMA descriptor (physical, FS-relative)
+.set MMIO_BASE, 0xfe000000  # where --fw-cfg-arm-mmio puts the arm block
 
 # Variables, FS-relative (FS = 0).
 .set VAR_COUNT, 0x7100      # u16: directory entries read
@@ -65,6 +69,7 @@
 .set VAR_KEY, 0x710e        # u16: key of the current entry
 .set VAR_SIZE, 0x7110       # u32: size of the current entry
 .set VAR_CTL, 0x7114        # u32: control word after the last DMA
+.set VAR_MMIO, 0x7118       # u8: 1 when etc/fwcfg-vmm/mmio is listed
 
 .set OPT_PREFIX, 0x2f74706f # "opt/" as a little-endian u32
 
@@ -122,11 +127,18 @@ start:
   # the largest opt/ item that fits a buffer.
   movb $0, %fs:VAR_TIMING
   movb $0, %fs:VAR_BEST_FOUND
+  movb $0, %fs:VAR_MMIO
   xor %di, %di
   mov %fs:VAR_COUNT, %cx
   xor %ebp, %ebp
 scan:
   jcxz scan_done
+  mov $s_mmio_name, %si
+  lea 8(%di), %bx
+  call name_equals
+  jne 1f
+  movb $1, %fs:VAR_MMIO
+1:
   cmpl $OPT_PREFIX, %es:8(%di)
   jne scan_next
   inc %ebp
@@ -450,6 +462,55 @@ items_done:
   call putnl
 timing_done:
 
+  # MMIO: QEMU's arm `virt` register block at MMIO_BASE (data +0, selector
+  # +8 big-endian, DMA +16), read from real mode through a flat GS (unreal
+  # mode). Only when asked for (QEMU-KVM hangs the real-mode access to an
+# unassigned 0xfe000000), and present when the DMA register's high half
+# reads "QEMU". The
+  # values are what qtest reads on QEMU's arm `virt` for the same accesses.
+  cmpb $0, %fs:VAR_MMIO
+  je mmio_done
+  call enter_unreal
+  addr32 movl %gs:MMIO_BASE+16, %eax
+  cmp $0x554d4551, %eax
+  jne mmio_done
+  mov $m_dma_sig_hi, %si
+  call mmio_out
+  addr32 movl %gs:MMIO_BASE+20, %eax
+  mov $m_dma_sig_lo, %si
+  call mmio_out
+  # Key 0 with a 16-bit write; then 1-, 2- and 4-byte data reads continue
+  # through the item in memory order.
+  addr32 movw $0, %gs:MMIO_BASE+8
+  xor %eax, %eax
+  addr32 movb %gs:MMIO_BASE, %al
+  mov $m_readb, %si
+  call mmio_out
+  xor %eax, %eax
+  addr32 movw %gs:MMIO_BASE, %ax
+  mov $m_readw, %si
+  call mmio_out
+  addr32 movl %gs:MMIO_BASE, %eax
+  mov $m_readl, %si
+  call mmio_out
+  # The selector is big-endian: the bytes 00 01 select key 1.
+  addr32 movw $0x0100, %gs:MMIO_BASE+8
+  addr32 movl %gs:MMIO_BASE, %eax
+  mov $m_sel_be, %si
+  call mmio_out
+  # A 32-bit selector write selects nothing (key 1 stays, past its end).
+  addr32 movl $0, %gs:MMIO_BASE+8
+  xor %eax, %eax
+  addr32 movb %gs:MMIO_BASE, %al
+  mov $m_sel_32, %si
+  call mmio_out
+  # A data read at offset 1 returns 0.
+  xor %eax, %eax
+  addr32 movb %gs:MMIO_BASE+1, %al
+  mov $m_data_1, %si
+  call mmio_out
+mmio_done:
+
   mov $s_done, %si
   call puts
   mov $0xfe, %al
@@ -526,8 +587,24 @@ puthex64:
 
 # Prints "PROBE <the string at DS:SI> <EAX as 8 hex digits>\n".
 probe_out:
+  push %bx
+  mov $s_probe, %bx
+  call labeled_out
+  pop %bx
+  ret
+
+# The same with "MMIO ".
+mmio_out:
+  push %bx
+  mov $s_mmio, %bx
+  call labeled_out
+  pop %bx
+  ret
+
+# Prints "<the string at DS:BX><the string at DS:SI> <EAX as 8 hex digits>\n".
+labeled_out:
   push %si
-  mov $s_probe, %si
+  mov %bx, %si
   call puts
   pop %si
   call puts
@@ -669,10 +746,12 @@ s_byte: .asciz " byte="
 s_dma: .asciz " dma="
 s_ctl: .asciz " ctl="
 s_probe: .asciz "PROBE "
+s_mmio: .asciz "MMIO "
 s_timing_inb: .asciz "TIMING inb n=00001000 cycles="
 s_timing_dma: .asciz "TIMING dma bytes="
 s_cycles: .asciz " cycles="
 s_timing_name: .asciz "opt/org.fwcfg-vmm/timing"
+s_mmio_name: .asciz "etc/fwcfg-vmm/mmio"
 p_inw_511: .asciz "inw-511"
 p_inl_510: .asciz "inl-510"
 p_inb_510: .asciz "inb-510"
@@ -687,6 +766,44 @@ p_dma_write_ro: .asciz "dma-write-ro"
 p_dma_outside_ram: .asciz "dma-outside-ram"
 p_dma_no_op: .asciz "dma-no-op"
 p_dma_skip_read: .asciz "dma-skip-read"
+m_dma_sig_hi: .asciz "dma-sig-hi"
+m_dma_sig_lo: .asciz "dma-sig-lo"
+m_readb: .asciz "key0-readb"
+m_readw: .asciz "key0-readw"
+m_readl: .asciz "key0-readl"
+m_sel_be: .asciz "key1-be-readl"
+m_sel_32: .asciz "writel-sel-readb"
+m_data_1: .asciz "data-offset1-readb"
+
+# Loads GS with a flat 4 GiB data segment and returns to real mode with it
+# ("unreal mode"): GS keeps the 4 GiB limit, so addr32 accesses through GS
+# reach any 32-bit address.
+enter_unreal:
+  cli
+  lgdtl %cs:unreal_gdtr
+  mov %cr0, %eax
+  or $1, %al
+  mov %eax, %cr0
+  jmp 1f
+1:
+  mov $8, %ax
+  mov %ax, %gs
+  mov %cr0, %eax
+  and $0xfe, %al
+  mov %eax, %cr0
+  jmp 2f
+2:
+  xor %ax, %ax
+  mov %ax, %gs
+  ret
+
+.p2align 3
+unreal_gdt:
+  .quad 0
+  .quad 0x00cf92000000ffff  # base 0, limit 4 GiB, writable data
+unreal_gdtr:
+  .word 15
+  .long 0xf0000 + unreal_gdt
 
 # ---------------------------------------------------------------------------
 # The reset vector: the CPU starts here (CS base 0xffff0000, IP 0xfff0);
