@@ -51,15 +51,22 @@ void Vmcoreinfo::OnWrite(uint32_t offset, uint32_t length,
   // format counts; anything else leaves no usable location.
   const bool usable = offset == 0 && length == kFileSize &&
                       location.guest_format != kVmcoreinfoFormatNone;
+  bool changed;
   {
     base::MutexLock lock(mu_);
+    changed = usable && !(location_.has_value() &&
+                          location_->guest_format == location.guest_format &&
+                          location_->size == location.size &&
+                          location_->paddr == location.paddr);
     if (usable) {
       location_ = location;
     } else {
       location_.reset();
     }
   }
-  if (usable && on_publish_) on_publish_(location);
+  // Only news: a guest that writes the same location again and again
+  // cannot flood the VMM's log.
+  if (changed && on_publish_) on_publish_(location);
 }
 
 std::optional<VmcoreinfoLocation> Vmcoreinfo::location() const {

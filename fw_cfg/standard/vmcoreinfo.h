@@ -62,7 +62,8 @@ absl::StatusOr<VmcoreinfoNote> ReadVmcoreinfoNote(
 class Vmcoreinfo {
  public:
   // Called when the guest publishes a location QEMU accepts (see
-  // location()), with the device's lock held: it must not call the device.
+  // location()) that differs from the one it holds, with the device's lock
+  // held: it must not call the device.
   using PublishCallback = std::function<void(const VmcoreinfoLocation&)>;
 
   // Adds etc/vmcoreinfo to `device`, which keeps the object alive.

@@ -114,6 +114,15 @@ TEST_F(VmcoreinfoTest, LinuxsWriteIsPublishedAndTheNoteRead) {
   EXPECT_EQ(read->bytes, std::vector<uint8_t>(note.begin(), note.end() - 12));
 }
 
+// The same location written again is not news.
+TEST_F(VmcoreinfoTest, RepeatedWritesPublishOnce) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Write(LocationBytes(1, 4096, kNote)), 0u);
+  }
+  ASSERT_EQ(Write(LocationBytes(1, 4096, kNote + 0x1000)), 0u);
+  EXPECT_THAT(published_, ElementsAre(kNote, kNote + 0x1000));
+}
+
 // QEMU keeps a location only from a whole write at offset 0 with a format.
 TEST_F(VmcoreinfoTest, OtherWritesWithdrawTheLocation) {
   ASSERT_EQ(Write(LocationBytes(1, 4096, kNote)), 0u);

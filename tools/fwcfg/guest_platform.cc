@@ -1,6 +1,7 @@
 #include "tools/fwcfg/guest_platform.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -76,6 +77,14 @@ class LinuxPlatform : public GuestPlatform {
     std::memset(out.data(), 0, out.size());
   }
 #endif
+
+  base::UniqueFd LockDevice() override {
+    for (const char* path : {"/run/fwcfg.lock", "/tmp/fwcfg.lock"}) {
+      base::UniqueFd fd(open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+      if (fd.valid() && flock(fd.get(), LOCK_EX) == 0) return fd;
+    }
+    return base::UniqueFd();
+  }
 
   absl::StatusOr<absl::Span<uint8_t>> AllocateLocked(size_t size) override {
     // 2 MiB-aligned and advised for transparent huge pages: a huge page is

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/unique_fd.h"
 
 namespace fwcfg {
 
@@ -23,6 +24,9 @@ class GuestPlatform {
   // Grants this process the ports [first, first + count); every other
   // port method needs it first.
   virtual absl::Status EnablePorts(uint16_t first, uint16_t count) = 0;
+  // Keeps other fwcfg runs away from the device while the returned
+  // descriptor is open (invalid if no lock could be taken).
+  virtual base::UniqueFd LockDevice() = 0;
   virtual void Out16(uint16_t port, uint16_t value) = 0;
   virtual void Out32(uint16_t port, uint32_t value) = 0;
   // `rep insb`: out.size() byte reads of `port`.
@@ -38,7 +42,8 @@ class GuestPlatform {
 };
 
 // The platform of the running Linux: ioperm(2), in/out instructions (x86
-// only; elsewhere EnablePorts fails), mmap + mlock, /proc/self/pagemap.
+// only; elsewhere EnablePorts fails), an exclusive flock on /run/fwcfg.lock
+// (or /tmp/fwcfg.lock), mmap + mlock, /proc/self/pagemap.
 // Errors say what is missing: root, the kernel's lockdown, page frame
 // numbers in pagemap (CAP_SYS_ADMIN).
 std::unique_ptr<GuestPlatform> LinuxGuestPlatform();

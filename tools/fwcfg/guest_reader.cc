@@ -1,8 +1,5 @@
 #include "tools/fwcfg/guest_reader.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -33,15 +30,6 @@ constexpr auto kDmaTimeout = std::chrono::seconds(10);
 // bytes little-endian first.
 uint32_t PortBe32(uint32_t value) { return __builtin_bswap32(value); }
 
-// The first of `paths` that can be opened, locked exclusively.
-base::UniqueFd TakeLock(const std::vector<std::string>& paths) {
-  for (const std::string& path : paths) {
-    base::UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (fd.valid() && flock(fd.get(), LOCK_EX) == 0) return fd;
-  }
-  return base::UniqueFd();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GuestReader>> GuestReader::Open(
@@ -55,7 +43,7 @@ absl::StatusOr<std::unique_ptr<GuestReader>> GuestReader::Open(
   std::unique_ptr<GuestReader> reader(
       new GuestReader(platform, std::move(options)));
   RETURN_IF_ERROR(platform.EnablePorts(kSelectorPort, kPortCount));
-  reader->lock_ = TakeLock(reader->options_.lock_paths);
+  reader->lock_ = platform.LockDevice();
 
   uint8_t word[4];
   platform.Out16(kSelectorPort, fw_cfg::kSignature);

@@ -17,8 +17,8 @@
 // x86 the ACPI global lock when the FACS has one); user space can take
 // neither. It touches the device when the module probes and when sysfs
 // files are read, so do not read /sys/firmware/qemu_fw_cfg meanwhile.
-// GuestReaders serialise among themselves with an exclusive flock on
-// /run/fwcfg.lock (or /tmp/fwcfg.lock without /run).
+// GuestReaders serialise among themselves through GuestPlatform::LockDevice
+// (on Linux, an exclusive flock on /run/fwcfg.lock or /tmp/fwcfg.lock).
 
 #ifndef TOOLS_FWCFG_GUEST_READER_H_
 #define TOOLS_FWCFG_GUEST_READER_H_
@@ -41,8 +41,6 @@ struct GuestReaderOptions {
   // The DMA buffer: items are read in pieces of this size (whole pages;
   // LinuxGuestPlatform backs it with 2 MiB huge pages where it can).
   size_t dma_buffer_size = 4 << 20;
-  // Where the exclusive lock goes; none when empty.
-  std::vector<std::string> lock_paths = {"/run/fwcfg.lock", "/tmp/fwcfg.lock"};
 };
 
 class GuestReader : public FwCfgReader {

@@ -62,11 +62,16 @@ class DevicePlatform : public GuestPlatform {
   absl::Status ports_error = absl::OkStatus();
   absl::Status pagemap_error = absl::OkStatus();
   int port_writes = 0;
+  int locks = 0;
 
   absl::Status EnablePorts(uint16_t first, uint16_t count) override {
     EXPECT_EQ(first, 0x510);
     EXPECT_EQ(count, 0x0c);
     return ports_error;
+  }
+  base::UniqueFd LockDevice() override {
+    ++locks;
+    return base::UniqueFd();
   }
   void Out16(uint16_t port, uint16_t value) override {
     const uint8_t bytes[2] = {static_cast<uint8_t>(value),
@@ -163,8 +168,8 @@ class GuestReaderTest : public ::testing::TestWithParam<bool> {
 
 TEST_P(GuestReaderTest, ListsAndReadsEveryItem) {
   const bool dma = GetParam();
-  absl::StatusOr<std::unique_ptr<GuestReader>> reader = GuestReader::Open(
-      platform_, {.dma = dma, .dma_buffer_size = 1 << 20, .lock_paths = {}});
+  absl::StatusOr<std::unique_ptr<GuestReader>> reader =
+      GuestReader::Open(platform_, {.dma = dma, .dma_buffer_size = 1 << 20});
   ASSERT_TRUE(reader.ok()) << reader.status();
   absl::StatusOr<std::vector<FileEntry>> files = (*reader)->ListFiles();
   ASSERT_TRUE(files.ok()) << files.status();
@@ -197,8 +202,7 @@ TEST_P(GuestReaderTest, ListsAndReadsEveryItem) {
 // Past the end reads as zeros, as for a guest; a numbered key reads too.
 TEST_P(GuestReaderTest, NumberedKeysAndPastTheEnd) {
   absl::StatusOr<std::unique_ptr<GuestReader>> reader = GuestReader::Open(
-      platform_,
-      {.dma = GetParam(), .dma_buffer_size = 1 << 20, .lock_paths = {}});
+      platform_, {.dma = GetParam(), .dma_buffer_size = 1 << 20});
   ASSERT_TRUE(reader.ok()) << reader.status();
   absl::StatusOr<std::vector<uint8_t>> signature =
       ReadItemBytes(**reader, fw_cfg::kSignature, 6);
@@ -217,26 +221,23 @@ TEST(GuestReader, RefusesWithTheReason) {
     DevicePlatform platform;
     platform.ports_error =
         absl::PermissionDeniedError("port access needs root");
-    EXPECT_THAT(
-        GuestReader::Open(platform, {.lock_paths = {}}).status().message(),
-        HasSubstr("needs root"));
+    EXPECT_THAT(GuestReader::Open(platform, {}).status().message(),
+                HasSubstr("needs root"));
   }
   {
     DevicePlatform platform(/*dma=*/false);
     absl::StatusOr<std::unique_ptr<GuestReader>> reader =
-        GuestReader::Open(platform, {.dma = true, .lock_paths = {}});
+        GuestReader::Open(platform, {.dma = true});
     EXPECT_EQ(reader.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(reader.status().message(), HasSubstr("does not offer DMA"));
     // The ports alone work.
-    EXPECT_TRUE(GuestReader::Open(platform, {.lock_paths = {}}).ok());
+    EXPECT_TRUE(GuestReader::Open(platform, {}).ok());
   }
   {
     DevicePlatform platform;
     platform.pagemap_error =
         absl::PermissionDeniedError("pagemap shows no page frame numbers");
-    EXPECT_THAT(GuestReader::Open(platform, {.dma = true, .lock_paths = {}})
-                    .status()
-                    .message(),
+    EXPECT_THAT(GuestReader::Open(platform, {.dma = true}).status().message(),
                 HasSubstr("no page frame numbers"));
   }
 }
@@ -249,7 +250,7 @@ TEST(GuestReader, NoDeviceIsNotFound) {
     }
   } platform;
   absl::StatusOr<std::unique_ptr<GuestReader>> reader =
-      GuestReader::Open(platform, {.lock_paths = {}});
+      GuestReader::Open(platform, {});
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(reader.status().message(), HasSubstr("ff ff ff ff"));
 }
@@ -274,6 +275,7 @@ TEST(GuestReader, CliUsesThePlatformAndFallsBack) {
   };
   EXPECT_EQ(run({"--dma", "--stats", "dump", "opt/a"}), 0);
   EXPECT_EQ(*testing::ReadFile(out_path), "hello");
+  EXPECT_EQ(platform.locks, 1);  // through the platform, never a host file
   EXPECT_THAT(*testing::ReadFile(err_path),
               HasSubstr("fwcfg: stats: reader=\"x86 ports 0x510, DMA into "
                         "locked pages\""));
