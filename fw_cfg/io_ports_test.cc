@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fw_cfg/item.h"
 #include "fw_cfg/keys.h"
@@ -147,6 +148,41 @@ TEST(IoPorts, AttachRejectsOverlaps) {
           .ok());
   EXPECT_FALSE(AttachIoPorts(m.device_ptr(), bus).ok());
   EXPECT_FALSE(bus.Find(0x510).has_value());
+}
+
+// The same registers on an MMIO bus (Linux's x86 offsets for a memory
+// resource): the selector is big-endian, every other width and offset
+// behaves as on the ports, and a failed attach leaves the bus as it was.
+TEST(IoPorts, X86MmioArrangement) {
+  X86Machine m;  // for its device and RAM
+  vm_device::MmioBus bus;
+  constexpr uint64_t kBase = 0xfe000000;
+  ASSERT_TRUE(AttachX86Mmio(m.device_ptr(), bus, kBase).ok());
+  testing::WriteBus(bus, kBase, 2, 0x0100);  // bytes 00 01: key 1
+  EXPECT_EQ(testing::ReadBus(bus, kBase + 1, 1), 3u);
+  EXPECT_EQ(testing::ReadBus(bus, kBase + 1, 1), 0u);
+  testing::WriteBus(bus, kBase, 1, 0x00);  // a byte write selects nothing
+  EXPECT_EQ(testing::ReadBus(bus, kBase + 1, 1), 0u);
+  EXPECT_EQ(testing::ReadBus(bus, kBase, 2), 0u);   // wide reads: 0
+  testing::WriteBus(bus, kBase, 2, 0x0000);         // key 0
+  EXPECT_EQ(testing::ReadBus(bus, kBase, 1), 'Q');  // either byte reads data
+  EXPECT_EQ(testing::ReadBus(bus, kBase + 1, 1), 'E');
+  EXPECT_EQ(testing::ReadBus(bus, kBase + 4, 4), 0x554d4551u);  // "QEMU"
+  EXPECT_EQ(testing::ReadBus(bus, kBase + 8, 4), 0x47464320u);  // " CFG"
+  // A DMA request through the MMIO register, big-endian halves: select
+  // key 1 and read its 4 bytes to 0x2000.
+  m.WriteDescriptor(0x1000, (kId << 16) | kDmaSelect | kDmaRead, 4, 0x2000);
+  testing::WriteBus(bus, kBase + 4, 4, 0);
+  testing::WriteBus(bus, kBase + 8, 4, __builtin_bswap32(0x1000));
+  EXPECT_EQ(m.DescriptorControl(0x1000), 0u);
+  EXPECT_EQ(m.ReadRam(0x2000, 4), (std::vector<uint8_t>{3, 0, 0, 0}));
+  // Overlapping an existing device: refused, nothing left behind.
+  vm_device::MmioBus busy;
+  ASSERT_TRUE(
+      busy.Insert(std::make_shared<FwCfgIoPorts>(m.device_ptr()), kBase + 4, 1)
+          .ok());
+  EXPECT_FALSE(AttachX86Mmio(m.device_ptr(), busy, kBase).ok());
+  EXPECT_FALSE(busy.Find(kBase).has_value());
 }
 
 }  // namespace
