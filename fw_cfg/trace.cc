@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -115,34 +116,31 @@ std::string FormatDmaEvent(const void* device,
 
 namespace {
 
-struct EventName {
-  std::string_view name;
-  uint32_t bit;
-};
+// Every event, in the order of TracePrinter's Event bits (bit i is
+// kEventNames[i]).
+constexpr std::string_view kEventNames[] = {
+    "fw_cfg_select",     "fw_cfg_read",     "fw_cfg_add_bytes",
+    "fw_cfg_add_i16",    "fw_cfg_add_i32",  "fw_cfg_add_i64",
+    "fw_cfg_add_string", "fw_cfg_add_file", "fw_cfg_dma_transfer"};
 
 }  // namespace
 
 std::vector<std::string> TraceEventNames() {
-  return {"fw_cfg_add_bytes",    "fw_cfg_add_file", "fw_cfg_add_i16",
-          "fw_cfg_add_i32",      "fw_cfg_add_i64",  "fw_cfg_add_string",
-          "fw_cfg_dma_transfer", "fw_cfg_read",     "fw_cfg_select"};
+  std::vector<std::string> names(std::begin(kEventNames),
+                                 std::end(kEventNames));
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 TracePrinter::TracePrinter(const std::vector<std::string>& enabled,
                            std::function<void(std::string_view line)> output,
                            TraceArch arch)
     : output_(std::move(output)), arch_(arch) {
-  static constexpr EventName kEvents[] = {
-      {"fw_cfg_select", kSelect},        {"fw_cfg_read", kRead},
-      {"fw_cfg_add_bytes", kAddBytes},   {"fw_cfg_add_i16", kAddI16},
-      {"fw_cfg_add_i32", kAddI32},       {"fw_cfg_add_i64", kAddI64},
-      {"fw_cfg_add_string", kAddString}, {"fw_cfg_add_file", kAddFile},
-      {"fw_cfg_dma_transfer", kDma},
-  };
-  for (const EventName& event : kEvents) {
-    if (std::find(enabled.begin(), enabled.end(), event.name) !=
+  static_assert(kDma == 1u << (std::size(kEventNames) - 1));
+  for (size_t i = 0; i < std::size(kEventNames); ++i) {
+    if (std::find(enabled.begin(), enabled.end(), kEventNames[i]) !=
         enabled.end()) {
-      enabled_ |= event.bit;
+      enabled_ |= uint32_t{1} << i;
     }
   }
 }

@@ -93,6 +93,7 @@ class TracePrinter : public TraceSink {
   void Dma(const void* device, const DmaTransfer& transfer) override;
 
  private:
+  // Bit i is the i-th name of trace.cc's kEventNames.
   enum Event : uint32_t {
     kSelect = 1 << 0,
     kRead = 1 << 1,
