@@ -43,6 +43,29 @@ absl::StatusOr<uint32_t> FwCfgDirectory::Add(std::string_view name,
   return index;
 }
 
+absl::StatusOr<uint32_t> FwCfgDirectory::Replace(std::string_view name,
+                                                 std::shared_ptr<Item> item) {
+  if (item == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("fw_cfg file \"%s\": null item", name));
+  }
+  const int64_t position = Position(name);
+  if (position < 0) {
+    return absl::NotFoundError(
+        absl::StrFormat("no fw_cfg file called \"%s\"", name));
+  }
+  files_[position].item = std::move(item);
+  return static_cast<uint32_t>(position);
+}
+
+int64_t FwCfgDirectory::Position(std::string_view name) const {
+  auto position = std::lower_bound(
+      files_.begin(), files_.end(), name,
+      [](const File& file, std::string_view n) { return file.name < n; });
+  if (position == files_.end() || position->name != name) return -1;
+  return position - files_.begin();
+}
+
 Item* FwCfgDirectory::Find(uint16_t key) const {
   if (key < kFileFirst) return nullptr;
   const size_t index = key - kFileFirst;

@@ -38,6 +38,16 @@ class FwCfgDirectory {
   absl::StatusOr<uint32_t> Add(std::string_view name,
                                std::shared_ptr<Item> item);
 
+  // Puts `item` in place of the file called `name`, at the same position.
+  // Fails (NotFound) if there is no such file.
+  absl::StatusOr<uint32_t> Replace(std::string_view name,
+                                   std::shared_ptr<Item> item);
+
+  // The sorted position of the file called `name`, or -1.
+  int64_t Position(std::string_view name) const;
+
+  uint32_t slots() const { return slots_; }
+
   struct File {
     std::string name;
     std::shared_ptr<Item> item;
@@ -52,7 +62,7 @@ class FwCfgDirectory {
   std::vector<uint8_t> Encode() const;
 
  private:
-  const uint32_t slots_;
+  uint32_t slots_;
   std::vector<File> files_;
 };
 

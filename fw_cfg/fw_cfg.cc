@@ -113,6 +113,11 @@ absl::Status FwCfg::SetString(uint16_t key, std::string_view value) {
 
 absl::Status FwCfg::AddFile(std::string_view name, std::shared_ptr<Item> item) {
   base::MutexLock lock(mu_);
+  return AddFileLocked(name, std::move(item));
+}
+
+absl::Status FwCfg::AddFileLocked(std::string_view name,
+                                  std::shared_ptr<Item> item) {
   const uint64_t size = item != nullptr ? item->size() : 0;
   ASSIGN_OR_RETURN(const uint32_t index, directory_.Add(name, std::move(item)));
   directory_stale_ = true;
@@ -122,14 +127,69 @@ absl::Status FwCfg::AddFile(std::string_view name, std::shared_ptr<Item> item) {
   return absl::OkStatus();
 }
 
+absl::Status FwCfg::ReplaceFile(std::string_view name,
+                                std::shared_ptr<Item> item) {
+  if (item == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("fw_cfg file \"%s\": null item", name));
+  }
+  base::MutexLock lock(mu_);
+  const int64_t position = directory_.Position(name);
+  if (position >= 0 &&
+      directory_.files()[position].item->kind() != ItemKind::kData) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "fw_cfg file \"%s\" is maintained by the VMM (%s); it cannot be "
+        "replaced",
+        name,
+        directory_.files()[position].item->kind() == ItemKind::kWritable
+            ? "the guest writes it"
+            : "generated when selected"));
+  }
+  const uint32_t size = item->size();
+  ASSIGN_OR_RETURN(const uint32_t index,
+                   directory_.Replace(name, std::move(item)));
+  // The size in the directory may have changed.
+  directory_stale_ = true;
+  if (options_.trace != nullptr) {
+    options_.trace->AddFile(this, index, name, size);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FwCfg::AddFileAtEnd(std::string_view name,
+                                 std::shared_ptr<Item> item) {
+  base::MutexLock lock(mu_);
+  const auto& files = directory_.files();
+  if (directory_.Position(name) >= 0) {
+    return absl::AlreadyExistsError(
+        absl::StrFormat("duplicate fw_cfg file name: %s", name));
+  }
+  if (!files.empty() && std::string_view(files.back().name) > name) {
+    // The first file that sorts after `name` is the first to move.
+    auto moved = std::upper_bound(
+        files.begin(), files.end(), name,
+        [](std::string_view n, const FwCfgDirectory::File& file) {
+          return n < file.name;
+        });
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "adding fw_cfg file \"%s\" would move \"%s\" from key 0x%04x to "
+        "0x%04x, and a guest that read the directory would then read the "
+        "wrong item (only names that sort after \"%s\" can be added while "
+        "the VM runs)",
+        name, moved->name, kFileFirst + (moved - files.begin()),
+        kFileFirst + (moved - files.begin()) + 1, files.back().name));
+  }
+  return AddFileLocked(name, std::move(item));
+}
+
 std::vector<FileInfo> FwCfg::ListFiles() const {
   base::MutexLock lock(mu_);
   std::vector<FileInfo> files;
   files.reserve(directory_.files().size());
   for (size_t i = 0; i < directory_.files().size(); ++i) {
     const FwCfgDirectory::File& file = directory_.files()[i];
-    files.push_back(
-        {file.name, static_cast<uint16_t>(kFileFirst + i), file.item->size()});
+    files.push_back({file.name, static_cast<uint16_t>(kFileFirst + i),
+                     file.item->size(), file.item->kind()});
   }
   return files;
 }

@@ -62,6 +62,7 @@ struct FileInfo {
   std::string name;
   uint16_t key;
   uint32_t size;
+  ItemKind kind = ItemKind::kData;
 };
 
 class FwCfg {
@@ -99,6 +100,44 @@ class FwCfg {
   std::vector<FileInfo> ListFiles() const;
 
   bool dma_enabled() const { return options_.dma; }
+  uint32_t file_slots() const { return options_.file_slots; }
+
+  // ---- Changes while a guest runs, by the VMM ----
+
+  // QEMU's fw_cfg_modify_file: the file called `name` gets `item` (new
+  // contents and size) at the same key. A guest that has the key selected
+  // keeps its offset and reads on in the new contents (zeros past their
+  // end), as on QEMU; the directory announces the new size. Refused for an
+  // item with VMM behaviour (generated or writable: a generator or a write
+  // callback would be lost) and for a name not in the directory.
+  absl::Status ReplaceFile(std::string_view name, std::shared_ptr<Item> item);
+
+  // Adds a file while a guest may have read the directory. Adding a name
+  // that sorts before an existing one would renumber that file's key, and a
+  // guest that cached the keys (Linux's driver does, at probe) would then
+  // read the wrong item under the old name: that is refused
+  // (FailedPrecondition, naming the file that would move). A name that sorts
+  // after every file gets the next key; guests see it when they read the
+  // directory again.
+  absl::Status AddFileAtEnd(std::string_view name, std::shared_ptr<Item> item);
+
+  // ---- Snapshots (device_state.cc; the format is in docs/snapshot.md) ----
+
+  // Everything a guest can observe: the selection and offset, the DMA
+  // address register, and every item's kind and bytes (host files are read
+  // now, so a restore needs no copy of them). Fails only if a host file
+  // cannot be read.
+  absl::StatusOr<std::vector<uint8_t>> SaveState();
+
+  // Makes this device what SaveState saw. The item table becomes the saved
+  // one; an item this device already has under the same key or name keeps
+  // its behaviour (generator, write callback) and takes the saved bytes.
+  // Fails, leaving the device unchanged, on input that is not a state of
+  // this version (bad magic, unknown version, truncated, checksum, malformed
+  // entries: DataLoss or InvalidArgument) and on a device configured
+  // differently (FailedPrecondition: DMA, file slots, or an item with
+  // behaviour that the state lacks or has with another kind or size).
+  absl::Status RestoreState(absl::Span<const uint8_t> state);
 
   // ---- Registers, driven by the front ends for the guest ----
   // Every input is guest-controlled and accepted: nothing here fails.
@@ -124,6 +163,8 @@ class FwCfg {
   // if files were added since it was last read.
   Item* Resolve(uint16_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SelectLocked(uint16_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AddFileLocked(std::string_view name, std::shared_ptr<Item> item)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunDma(uint64_t descriptor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<const vm_memory::GuestMemory> memory_;

@@ -38,6 +38,10 @@ class GeneratedItem : public BytesItem {
       : BytesItem(std::vector<uint8_t>(size)), generate_(std::move(generate)) {}
 
   void OnSelect() override { generate_(absl::MakeSpan(bytes_)); }
+  ItemKind kind() const override { return ItemKind::kGenerated; }
+  void LoadContents(absl::Span<const uint8_t> contents) override {
+    bytes_.assign(contents.begin(), contents.end());
+  }
 
  private:
   Generator generate_;
@@ -57,6 +61,10 @@ class WritableItem : public BytesItem {
   void OnWritten(uint32_t offset, uint32_t length) override {
     if (on_write_) on_write_(offset, length, bytes_);
   }
+  ItemKind kind() const override { return ItemKind::kWritable; }
+  void LoadContents(absl::Span<const uint8_t> contents) override {
+    bytes_.assign(contents.begin(), contents.end());
+  }
 
  private:
   WriteCallback on_write_;
@@ -73,6 +81,7 @@ std::shared_ptr<Item> MakeLeItem(T value) {
 
 void Item::Write(uint32_t, absl::Span<const uint8_t>) {}
 void Item::OnWritten(uint32_t, uint32_t) {}
+void Item::LoadContents(absl::Span<const uint8_t>) {}
 
 absl::Status CheckItemSize(uint64_t size) {
   if (size > std::numeric_limits<uint32_t>::max()) {

@@ -34,6 +34,15 @@
 
 namespace fw_cfg {
 
+// What a device snapshot (FwCfg::SaveState) records about an item besides
+// its bytes: whether the VMM gave it behaviour, which a restore must find
+// again in the target device.
+enum class ItemKind : uint8_t {
+  kData = 0,       // bytes, strings, integers, host files: just the bytes
+  kGenerated = 1,  // MakeGeneratedItem: the last generated contents
+  kWritable = 2,   // MakeWritableItem: the bytes the guest wrote
+};
+
 class Item {
  public:
   virtual ~Item() = default;
@@ -57,6 +66,12 @@ class Item {
 
   // Called when the guest selects the item's key.
   virtual void OnSelect() {}
+
+  virtual ItemKind kind() const { return ItemKind::kData; }
+  // Restore: replaces the contents with `contents` (exactly size() bytes),
+  // without calling any callback. Only generated and writable items have
+  // their own contents to replace; others ignore it.
+  virtual void LoadContents(absl::Span<const uint8_t> contents);
 };
 
 // Rejects sizes that do not fit the directory's 32-bit size field.
