@@ -57,10 +57,12 @@ SYSTEM_MODULES = [
     "absl_synchronization",
     "absl_time",
     "benchmark",
+    "cpp-httplib",
     "gmock",
     "gmock_main",
     "gtest",
     "gtest_main",
+    "nlohmann_json",
     "re2",
 ]
 

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_format.h"
 #include "acpi_tables/x86_acpi_firmware.h"
+#include "base/mutex.h"
 #include "base/regular_file.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
@@ -131,15 +132,40 @@ absl::Status AddX86Items(fw_cfg::FwCfg& device, const FwCfgMachine& options,
   return fw_cfg::AddUserItems(device, config);
 }
 
+// What the guest last published in etc/vmcoreinfo (written by the vCPU
+// thread's DMA, read by the control API's).
+struct LastVmcoreinfo {
+  base::Mutex mu;
+  std::optional<FwCfgVmcoreinfo> location ABSL_GUARDED_BY(mu);
+};
+
+absl::StatusOr<std::shared_ptr<fw_cfg::Item>> MakeSourceItem(
+    std::string_view name, const FwCfgItemSource& source) {
+  if (source.file.has_value() == source.string.has_value()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "fw_cfg item \"%s\": give exactly one of file and string", name));
+  }
+  if (source.string) return fw_cfg::MakeStringItem(*source.string);
+  return base::WithContext(fw_cfg::MakeFileOrSnapshotItem(*source.file),
+                           absl::StrFormat("fw_cfg item \"%s\"", name));
+}
+
 // etc/vmcoreinfo: says where the guest's note is when the guest publishes
 // it and, with --vmcoreinfo-file, writes the note there, read from RAM.
 absl::Status AddVmcoreinfo(
     fw_cfg::FwCfg& device, const FwCfgMachine& options,
-    const std::shared_ptr<const vm_memory::GuestMemory>& memory) {
+    const std::shared_ptr<const vm_memory::GuestMemory>& memory,
+    std::shared_ptr<LastVmcoreinfo> last) {
   auto log = options.log;
   auto path = options.vmcoreinfo_file;
-  auto on_publish = [memory, log,
-                     path](const fw_cfg::VmcoreinfoLocation& location) {
+  auto on_publish = [memory, log, path,
+                     last](const fw_cfg::VmcoreinfoLocation& location) {
+    {
+      base::MutexLock lock(last->mu);
+      last->location = FwCfgVmcoreinfo{.address = location.paddr,
+                                       .size = location.size,
+                                       .guest_format = location.guest_format};
+    }
     if (log) {
       log(absl::StrFormat(
           "vmm: vmcoreinfo: the guest's note is at 0x%x, %d bytes (format "
@@ -171,6 +197,11 @@ absl::Status AddVmcoreinfo(
 
 }  // namespace
 
+struct FwCfgDevice {
+  std::shared_ptr<fw_cfg::FwCfg> device;
+  std::shared_ptr<LastVmcoreinfo> vmcoreinfo;
+};
+
 bool FwCfgBuiltIn() { return true; }
 
 std::vector<std::string> FwCfgTraceEvents() {
@@ -192,15 +223,15 @@ std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option) {
   return option.config.warnings;
 }
 
-absl::StatusOr<bool> AttachFwCfg(
+absl::StatusOr<std::shared_ptr<FwCfgDevice>> AttachFwCfg(
     const FwCfgMachine& options,
     const std::shared_ptr<const vm_memory::GuestMemory>& memory,
     vm_device::PioBus& pio, vm_device::MmioBus& mmio,
     std::vector<std::string>& warnings) {
   const fw_cfg::FwCfgConfig config =
       options.option ? options.option->config : fw_cfg::FwCfgConfig{};
-  if (!config.enabled) return false;
-  RETURN_IF_ERROR(fw_cfg::CheckFwCfgItemFiles(config));
+  if (!config.enabled) return nullptr;
+  if (!options.restoring) RETURN_IF_ERROR(fw_cfg::CheckFwCfgItemFiles(config));
   // QEMU limits files to 0x20 slots by default, which its own files mostly
   // fill; a guest cannot see the limit, so allow every key there is.
   std::shared_ptr<fw_cfg::TraceSink> trace;
@@ -215,13 +246,18 @@ absl::StatusOr<bool> AttachFwCfg(
       fw_cfg::FwCfg::Create(memory,
                             fw_cfg::FwCfgOptions{.file_slots = 0x3fe0,
                                                  .trace = std::move(trace)}));
+  auto handle = std::make_shared<FwCfgDevice>(
+      FwCfgDevice{device, std::make_shared<LastVmcoreinfo>()});
   if (config.vmcoreinfo) {
-    RETURN_IF_ERROR(AddVmcoreinfo(*device, options, memory));
+    RETURN_IF_ERROR(
+        AddVmcoreinfo(*device, options, memory, handle->vmcoreinfo));
   }
   // QEMU's machine reset selects the signature, and its trace says so.
   device->Select(fw_cfg::kSignature);
   if (options.layout == Layout::kX86_64) {
-    RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
+    if (!options.restoring) {
+      RETURN_IF_ERROR(AddX86Items(*device, options, config, warnings));
+    }
     if (options.x86_mmio_base.has_value()) {
       RETURN_IF_ERROR(
           fw_cfg::AttachX86Mmio(device, mmio, *options.x86_mmio_base));
@@ -232,14 +268,55 @@ absl::StatusOr<bool> AttachFwCfg(
       RETURN_IF_ERROR(
           fw_cfg::AttachMmio(device, mmio, *options.x86_arm_mmio_base));
     }
-    return true;
+    return handle;
   }
-  // arm `virt` publishes only the CPU count among the numbered keys.
-  RETURN_IF_ERROR(device->SetLe16(fw_cfg::kNbCpus,
-                                  static_cast<uint16_t>(options.boot_cpus)));
-  RETURN_IF_ERROR(fw_cfg::AddUserItems(*device, config));
+  if (!options.restoring) {
+    // arm `virt` publishes only the CPU count among the numbered keys.
+    RETURN_IF_ERROR(device->SetLe16(fw_cfg::kNbCpus,
+                                    static_cast<uint16_t>(options.boot_cpus)));
+    RETURN_IF_ERROR(fw_cfg::AddUserItems(*device, config));
+  }
   RETURN_IF_ERROR(fw_cfg::AttachMmio(device, mmio, fw_cfg::kArmVirtMmioBase));
-  return true;
+  return handle;
+}
+
+std::vector<FwCfgFileEntry> FwCfgListFiles(FwCfgDevice& device) {
+  std::vector<FwCfgFileEntry> entries;
+  for (const fw_cfg::FileInfo& file : device.device->ListFiles()) {
+    const char* kind = file.kind == fw_cfg::ItemKind::kGenerated  ? "generated"
+                       : file.kind == fw_cfg::ItemKind::kWritable ? "writable"
+                                                                  : "data";
+    entries.push_back({file.name, file.key, file.size, kind});
+  }
+  return entries;
+}
+
+absl::Status FwCfgAddFile(FwCfgDevice& device, std::string_view name,
+                          const FwCfgItemSource& source) {
+  ASSIGN_OR_RETURN(std::shared_ptr<fw_cfg::Item> item,
+                   MakeSourceItem(name, source));
+  return device.device->AddFileAtEnd(name, std::move(item));
+}
+
+absl::Status FwCfgModifyFile(FwCfgDevice& device, std::string_view name,
+                             const FwCfgItemSource& source) {
+  ASSIGN_OR_RETURN(std::shared_ptr<fw_cfg::Item> item,
+                   MakeSourceItem(name, source));
+  return device.device->ReplaceFile(name, std::move(item));
+}
+
+std::optional<FwCfgVmcoreinfo> FwCfgLastVmcoreinfo(FwCfgDevice& device) {
+  base::MutexLock lock(device.vmcoreinfo->mu);
+  return device.vmcoreinfo->location;
+}
+
+absl::StatusOr<std::vector<uint8_t>> FwCfgSaveState(FwCfgDevice& device) {
+  return device.device->SaveState();
+}
+
+absl::Status FwCfgRestoreState(FwCfgDevice& device,
+                               absl::Span<const uint8_t> state) {
+  return device.device->RestoreState(state);
 }
 
 }  // namespace vmm

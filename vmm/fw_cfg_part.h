@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "acpi_tables/x86_acpi.h"
 #include "vm-device/bus.h"
 #include "vm-memory/guest_memory.h"
@@ -60,6 +61,34 @@ struct FwCfgMachine {
   std::optional<std::string> vmcoreinfo_file;
   // One line for the user per event at run time (the note's location).
   std::function<void(std::string_view line)> log;
+  // For a restore (vmm --restore): the device with only the items that have
+  // VMM behaviour (etc/vmcoreinfo); FwCfgRestoreState brings the rest from
+  // the snapshot, so no host file is opened.
+  bool restoring = false;
+};
+
+// The device at run time, for the control API and snapshots.
+struct FwCfgDevice;
+
+// One file of the directory, as the control API lists it.
+struct FwCfgFileEntry {
+  std::string name;
+  uint16_t key = 0;
+  uint32_t size = 0;
+  std::string kind;  // "data", "generated" (by the VMM), "writable" (guest)
+};
+
+// Where an item added or changed at run time takes its bytes: exactly one.
+struct FwCfgItemSource {
+  std::optional<std::string> file;    // a host file, read as for items=[]
+  std::optional<std::string> string;  // the characters, no NUL
+};
+
+// The last VMCOREINFO location the guest published.
+struct FwCfgVmcoreinfo {
+  uint64_t address = 0;
+  uint32_t size = 0;
+  uint16_t guest_format = 0;
 };
 
 // The trace events the device reports, by QEMU's names (for --trace); none
@@ -84,13 +113,30 @@ std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption& option);
 // Creates the device with what QEMU's machine puts into fw_cfg for
 // `machine` and attaches it to the layout's buses: x86 ports 0x510-0x51b
 // (or on the MMIO bus at x86_mmio_base), arm `virt` MMIO 0x09020000. Returns
-// whether there is a device (false for `disable`, and without it built in);
-// appends notes for the user to `warnings`.
-absl::StatusOr<bool> AttachFwCfg(
+// the device, or null when there is none (`disable`, and without it built
+// in); appends notes for the user to `warnings`.
+absl::StatusOr<std::shared_ptr<FwCfgDevice>> AttachFwCfg(
     const FwCfgMachine& machine,
     const std::shared_ptr<const vm_memory::GuestMemory>& memory,
     vm_device::PioBus& pio, vm_device::MmioBus& mmio,
     std::vector<std::string>& warnings);
+
+// ---- At run time (the control API) ----
+
+std::vector<FwCfgFileEntry> FwCfgListFiles(FwCfgDevice& device);
+// fw_cfg::FwCfg::AddFileAtEnd: refused if it would renumber a file.
+absl::Status FwCfgAddFile(FwCfgDevice& device, std::string_view name,
+                          const FwCfgItemSource& source);
+// fw_cfg::FwCfg::ReplaceFile: QEMU's fw_cfg_modify_file.
+absl::Status FwCfgModifyFile(FwCfgDevice& device, std::string_view name,
+                             const FwCfgItemSource& source);
+std::optional<FwCfgVmcoreinfo> FwCfgLastVmcoreinfo(FwCfgDevice& device);
+
+// ---- Snapshots ----
+
+absl::StatusOr<std::vector<uint8_t>> FwCfgSaveState(FwCfgDevice& device);
+absl::Status FwCfgRestoreState(FwCfgDevice& device,
+                               absl::Span<const uint8_t> state);
 
 }  // namespace vmm
 

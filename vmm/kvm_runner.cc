@@ -10,15 +10,19 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "acpi_tables/x86_acpi.h"
 #include "base/status_macros.h"
 #include "linux-loader/e820.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/kvm/kvm_state.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/x86/linux_loader.h"
 
@@ -126,8 +130,119 @@ void HandleExit(KvmVcpu& vcpu, Machine& machine, StopLatch& latch) {
   }
 }
 
-void RunVcpu(KvmVcpu& vcpu, Machine& machine, StopLatch& latch) {
+// The run as the control API sees it: pausing parks every vCPU thread
+// between two KVM_RUNs, after one more KVM_RUN with immediate_exit set,
+// which completes the I/O or MMIO the last exit left pending (KVM writes an
+// IN's data into RAX and moves RIP past the instruction only on the next
+// KVM_RUN) and returns at once: the registers saved are then whole.
+class KvmRunControl : public VmControl {
+ public:
+  KvmRunControl(const Kvm& kvm, const KvmVm& vm,
+                const std::vector<std::unique_ptr<KvmVcpu>>& vcpus,
+                StopLatch& latch, bool start_paused)
+      : kvm_(kvm),
+        vm_(vm),
+        vcpus_(vcpus),
+        latch_(latch),
+        pause_requested_(start_paused) {}
+
+  void SetThreads(std::vector<pthread_t> threads) {
+    absl::MutexLock lock(&mu_);
+    threads_ = std::move(threads);
+  }
+
+  bool paused() override {
+    absl::MutexLock lock(&mu_);
+    return pause_requested_;
+  }
+
+  absl::Status Pause() override {
+    absl::MutexLock lock(&mu_);
+    if (pause_requested_) {
+      return absl::FailedPreconditionError("the VM is already paused");
+    }
+    pause_requested_ = true;
+    for (const auto& vcpu : vcpus_) vcpu->run()->immediate_exit = 1;
+    for (pthread_t thread : threads_) pthread_kill(thread, kKickSignal);
+    auto all_parked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return parked_ == vcpus_.size() || stopping_;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&all_parked),
+                              absl::Seconds(10)) ||
+        stopping_) {
+      pause_requested_ = false;
+      return absl::AbortedError(stopping_
+                                    ? "the VM is stopping"
+                                    : "the vCPUs did not stop within 10 s");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Resume() override {
+    absl::MutexLock lock(&mu_);
+    if (!pause_requested_) {
+      return absl::FailedPreconditionError("the VM is not paused");
+    }
+    pause_requested_ = false;
+    return absl::OkStatus();
+  }
+
+  void Shutdown() override { latch_.Request(StopReason::kPowerOff); }
+
+  uint32_t vcpus() override { return static_cast<uint32_t>(vcpus_.size()); }
+
+  absl::StatusOr<std::optional<std::vector<uint8_t>>> SaveCpuState() override {
+    absl::MutexLock lock(&mu_);
+    if (!pause_requested_ || parked_ != vcpus_.size()) {
+      return absl::FailedPreconditionError("the VM is not paused");
+    }
+    std::vector<KvmVcpu*> vcpus;
+    for (const auto& vcpu : vcpus_) vcpus.push_back(vcpu.get());
+    return SaveKvmState(kvm_, vm_, vcpus);
+  }
+
+  // The run is ending: parked vCPUs leave, and no pause waits any more.
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+
+  // Called by each vCPU thread before KVM_RUN: parks it while a pause is
+  // on. Returns at once otherwise.
+  void Checkpoint(KvmVcpu& vcpu) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!pause_requested_ || stopping_) return;
+    }
+    vcpu.run()->immediate_exit = 1;
+    (void)vcpu.Run();  // EINTR at once, the pending exit completed
+    absl::MutexLock lock(&mu_);
+    ++parked_;
+    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !pause_requested_ || stopping_;
+    };
+    mu_.Await(absl::Condition(&released));
+    --parked_;
+    if (!stopping_) vcpu.run()->immediate_exit = 0;
+  }
+
+ private:
+  const Kvm& kvm_;
+  const KvmVm& vm_;
+  const std::vector<std::unique_ptr<KvmVcpu>>& vcpus_;
+  StopLatch& latch_;
+  absl::Mutex mu_;
+  std::vector<pthread_t> threads_ ABSL_GUARDED_BY(mu_);
+  bool pause_requested_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  size_t parked_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+void RunVcpu(KvmVcpu& vcpu, Machine& machine, StopLatch& latch,
+             KvmRunControl& control) {
   while (!latch.reason().has_value()) {
+    control.Checkpoint(vcpu);
+    if (latch.reason().has_value()) return;
     absl::Status status = vcpu.Run();
     if (!status.ok()) {
       latch.Request(StopReason::kError, std::move(status));
@@ -240,8 +355,8 @@ void BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
-                                    const VmmOptions& options) {
+absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine, const VmmOptions& options,
+                                    const RunHooks& hooks) {
   if (options.layout != Layout::kX86_64) {
     return absl::InvalidArgumentError("running a guest needs --layout x86_64");
   }
@@ -284,8 +399,17 @@ absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
   }
   // With firmware every vCPU keeps KVM's reset state (CS base 0xffff0000,
   // IP 0xfff0: the image's last 16 bytes) and the firmware installs ACPI
-  // itself; otherwise the kernel is entered directly in 64-bit mode.
-  if (!options.firmware) {
+  // itself; otherwise the kernel is entered directly in 64-bit mode. A
+  // restore loads the snapshot's state instead.
+  if (hooks.restore_cpu != nullptr) {
+    std::vector<KvmVcpu*> raw;
+    for (const auto& vcpu : vcpus) raw.push_back(vcpu.get());
+    std::vector<std::string> warnings;
+    RETURN_IF_ERROR(RestoreKvmState(*vm, raw, *hooks.restore_cpu, warnings));
+    for (const std::string& warning : warnings) {
+      std::fprintf(stderr, "vmm: warning: restore: %s\n", warning.c_str());
+    }
+  } else if (!options.firmware) {
     RETURN_IF_ERROR(PrepareDirectBoot(machine.memory(), options,
                                       machine.acpi_config(), *vcpus[0]));
   }
@@ -296,13 +420,20 @@ absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
 
   StopLatch& latch = machine.stop_latch();
   latch.Clear();
+  KvmRunControl control(*kvm, *vm, vcpus, latch, hooks.start_paused);
   std::vector<std::thread> threads;
+  std::vector<pthread_t> handles;
   for (auto& vcpu : vcpus) {
-    threads.emplace_back([&machine, &latch, raw = vcpu.get()] {
-      RunVcpu(*raw, machine, latch);
+    threads.emplace_back([&machine, &latch, &control, raw = vcpu.get()] {
+      RunVcpu(*raw, machine, latch, control);
     });
+    handles.push_back(threads.back().native_handle());
   }
+  control.SetThreads(std::move(handles));
+  if (hooks.attach) hooks.attach(&control);
   WaitForStop(latch, signal_fd);
+  if (hooks.attach) hooks.attach(nullptr);
+  control.Stop();
   // Wake every vCPU so it sees the end: immediate_exit makes a KVM_RUN that
   // starts after the kick return at once.
   for (auto& vcpu : vcpus) vcpu->run()->immediate_exit = 1;

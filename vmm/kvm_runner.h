@@ -12,10 +12,13 @@
 #ifndef VMM_KVM_RUNNER_H_
 #define VMM_KVM_RUNNER_H_
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "vmm/api/vm_control.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/stop_latch.h"
@@ -33,14 +36,26 @@ struct RunOutcome {
   std::string vcpu_state;
 };
 
+// What the control API and a restore add to a run.
+struct RunHooks {
+  // Called with the run's VmControl once its vCPUs exist, and with nullptr
+  // before they go.
+  std::function<void(VmControl*)> attach;
+  // vmm --restore: the snapshot's KVM state (cpu.bin), loaded instead of a
+  // boot; RAM and the devices are the caller's to restore.
+  const std::vector<uint8_t>* restore_cpu = nullptr;
+  // The vCPUs wait for VmControl::Resume before they first run.
+  bool start_paused = false;
+};
+
 // Boots options.kernel (or options.firmware) on `machine` and runs it until
 // it stops. Fails, before any vCPU runs, when /dev/kvm cannot be used
 // (Unavailable) or the VM cannot be set up (a bad kernel, ...).
 // SIGINT and SIGTERM are blocked in the calling thread, so that they reach
 // the run's signalfd; main blocks them earlier still, before building the
 // machine, so that one arriving during set-up is not lost either.
-absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine,
-                                    const VmmOptions& options);
+absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine, const VmmOptions& options,
+                                    const RunHooks& hooks = {});
 
 // Blocks SIGINT and SIGTERM in the calling thread (and the threads it
 // starts), for RunOnKvm's signalfd.

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/byte_stream.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
 #include "vmm/devices/acpi_pm.h"
@@ -34,7 +36,7 @@ absl::StatusOr<std::shared_ptr<const vm_memory::GuestMemory>> CreateMemory(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
-    const VmmOptions& options) {
+    const VmmOptions& options, bool restoring) {
   std::unique_ptr<Machine> machine(new Machine());
   ASSIGN_OR_RETURN(machine->stop_latch_, StopLatch::Create());
   ASSIGN_OR_RETURN(machine->memory_, CreateMemory(options));
@@ -72,7 +74,7 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
   if (options.fw_cfg_mmio.has_value()) {
     acpi.fw_cfg_mmio_base = static_cast<uint32_t>(*options.fw_cfg_mmio);
   }
-  ASSIGN_OR_RETURN(machine->has_fw_cfg_,
+  ASSIGN_OR_RETURN(machine->fw_cfg_,
                    AttachFwCfg({.layout = options.layout,
                                 .memory_size = options.memory_size,
                                 .boot_cpus = options.boot_cpus,
@@ -91,11 +93,12 @@ absl::StatusOr<std::unique_ptr<Machine>> Machine::Create(
                                     [](std::string_view line) {
                                       std::fwrite(line.data(), 1, line.size(),
                                                   stderr);
-                                    }},
+                                    },
+                                .restoring = restoring},
                                machine->memory_, machine->pio_, machine->mmio_,
                                machine->warnings_));
   // The DSDT announces fw_cfg only where it is.
-  if (!machine->has_fw_cfg_) acpi.fw_cfg.reset();
+  if (!machine->has_fw_cfg()) acpi.fw_cfg.reset();
   if (options.layout == Layout::kX86_64) {
     RETURN_IF_ERROR(machine->OpenConsole(options));
     RETURN_IF_ERROR(machine->AddX86Devices(options));
@@ -134,25 +137,26 @@ absl::Status Machine::OpenConsole(const VmmOptions& options) {
 
 absl::Status Machine::AddX86Devices(const VmmOptions& options) {
   std::FILE* const console = console_;
-  RETURN_IF_ERROR(
-      pio_.Insert(std::make_shared<Serial16550>(
-                      [console](uint8_t byte) {
-                        if (console == nullptr) return;
-                        std::fputc(byte, console);
-                        if (byte == '\n') std::fflush(console);
-                      },
-                      [this] { irqs_.Raise(Serial16550::kCom1Irq); }),
-                  Serial16550::kCom1Base, 8));
+  auto serial = std::make_shared<Serial16550>(
+      [console](uint8_t byte) {
+        if (console == nullptr) return;
+        std::fputc(byte, console);
+        if (byte == '\n') std::fflush(console);
+      },
+      [this] { irqs_.Raise(Serial16550::kCom1Irq); });
+  RETURN_IF_ERROR(pio_.Insert(serial, Serial16550::kCom1Base, 8));
+  stateful_.emplace_back("serial", serial);
   RETURN_IF_ERROR(pio_.Insert(std::make_shared<I8042>([this] {
                                 stop_latch_->Request(StopReason::kReset);
                               }),
                               I8042::kDataPort, I8042::kSize));
   const uint64_t below = RamBelowFourGiB(options.memory_size);
-  RETURN_IF_ERROR(pio_.Insert(std::make_shared<Cmos>(Cmos::MachineInfo{
-                                  .ram_below_4g = below,
-                                  .ram_above_4g = options.memory_size - below,
-                                  .cpus = options.boot_cpus}),
-                              Cmos::kIndexPort, Cmos::kSize));
+  auto cmos = std::make_shared<Cmos>(
+      Cmos::MachineInfo{.ram_below_4g = below,
+                        .ram_above_4g = options.memory_size - below,
+                        .cpus = options.boot_cpus});
+  RETURN_IF_ERROR(pio_.Insert(cmos, Cmos::kIndexPort, Cmos::kSize));
+  stateful_.emplace_back("cmos", cmos);
   if (options.debugcon_path) {
     ASSIGN_OR_RETURN(debugcon_file_,
                      OpenLog("--debugcon", *options.debugcon_path));
@@ -163,10 +167,87 @@ absl::Status Machine::AddX86Devices(const VmmOptions& options) {
                     DebugConsole::kSeaBiosPort, 1));
   }
   // ACPI's fixed PM1 block, where the FADT says: S5 powers off.
-  return pio_.Insert(std::make_shared<AcpiPm>([this] {
-                       stop_latch_->Request(StopReason::kPowerOff);
-                     }),
-                     acpi_.pm_io_base, AcpiPm::kSize);
+  auto pm = std::make_shared<AcpiPm>(
+      [this] { stop_latch_->Request(StopReason::kPowerOff); });
+  RETURN_IF_ERROR(pio_.Insert(pm, acpi_.pm_io_base, AcpiPm::kSize));
+  stateful_.emplace_back("acpi_pm", pm);
+  return absl::OkStatus();
+}
+
+// The record: u32 section count, then per section u8 name length, the name,
+// u64 size, the bytes (base/byte_stream.h, little-endian).
+absl::StatusOr<std::vector<uint8_t>> Machine::SaveDeviceState() {
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> sections;
+  if (fw_cfg_ != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<uint8_t> state, FwCfgSaveState(*fw_cfg_));
+    sections.emplace_back("fw_cfg", std::move(state));
+  }
+  for (const auto& [name, device] : stateful_) {
+    sections.emplace_back(name, device->SaveState());
+  }
+  base::ByteWriter out;
+  out.U32(static_cast<uint32_t>(sections.size()));
+  for (const auto& [name, bytes] : sections) {
+    out.U8(static_cast<uint8_t>(name.size()));
+    out.Text(name);
+    out.U64(bytes.size());
+    out.Bytes(bytes);
+  }
+  return out.Take();
+}
+
+absl::Status Machine::RestoreDeviceState(absl::Span<const uint8_t> state) {
+  base::ByteReader in(state);
+  std::map<std::string, absl::Span<const uint8_t>> sections;
+  const uint32_t count = in.U32();
+  for (uint32_t i = 0; i < count && in.ok(); ++i) {
+    std::string name = in.Text(in.U8());
+    sections[name] = in.Bytes(in.U64());
+  }
+  if (!in.ok() || in.remaining() != 0 || sections.size() != count) {
+    return absl::DataLossError("device state: malformed record");
+  }
+  std::vector<std::string> expected;
+  if (fw_cfg_ != nullptr) expected.push_back("fw_cfg");
+  for (const auto& [name, device] : stateful_) expected.push_back(name);
+  for (const std::string& name : expected) {
+    if (!sections.contains(name)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "device state: no section for this machine's %s", name));
+    }
+  }
+  if (sections.size() != expected.size()) {
+    return absl::FailedPreconditionError(
+        "device state: a section for a device this machine does not have");
+  }
+  // All or nothing: the small devices first, each refusing without change,
+  // undone if a later one or fw_cfg (which checks its whole state first)
+  // refuses.
+  std::vector<std::vector<uint8_t>> before;
+  for (const auto& [name, device] : stateful_) {
+    before.push_back(device->SaveState());
+  }
+  auto undo = [&](size_t restored) {
+    for (size_t i = 0; i < restored; ++i) {
+      (void)stateful_[i].second->RestoreState(before[i]);
+    }
+  };
+  for (size_t i = 0; i < stateful_.size(); ++i) {
+    absl::Status status =
+        stateful_[i].second->RestoreState(sections[stateful_[i].first]);
+    if (!status.ok()) {
+      undo(i);
+      return status;
+    }
+  }
+  if (fw_cfg_ != nullptr) {
+    absl::Status status = FwCfgRestoreState(*fw_cfg_, sections["fw_cfg"]);
+    if (!status.ok()) {
+      undo(stateful_.size());
+      return status;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace vmm

@@ -24,12 +24,16 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "acpi_tables/x86_acpi.h"
 #include "vm-device/bus.h"
 #include "vm-memory/guest_memory.h"
+#include "vmm/devices/device_state.h"
+#include "vmm/fw_cfg_part.h"
 #include "vmm/irq_relay.h"
 #include "vmm/options.h"
 #include "vmm/stop_latch.h"
@@ -38,8 +42,11 @@ namespace vmm {
 
 class Machine {
  public:
+  // With `restoring`, the fw_cfg device gets only its items with behaviour
+  // (RestoreDeviceState brings the others from the snapshot, without the
+  // host files).
   static absl::StatusOr<std::unique_ptr<Machine>> Create(
-      const VmmOptions& options);
+      const VmmOptions& options, bool restoring = false);
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
@@ -50,7 +57,16 @@ class Machine {
   IrqRelay& irqs() { return irqs_; }
   // The x86 machine as the ACPI tables describe it.
   const acpi_tables::X86AcpiConfig& acpi_config() const { return acpi_; }
-  bool has_fw_cfg() const { return has_fw_cfg_; }
+  bool has_fw_cfg() const { return fw_cfg_ != nullptr; }
+  // The fw_cfg device for the control API; null without one.
+  FwCfgDevice* fw_cfg() const { return fw_cfg_.get(); }
+
+  // The devices' state (fw_cfg's, the serial port's, the CMOS', ACPI PM1's)
+  // as one record of named sections, and back. A restore checks every
+  // section before changing any device; a section the machine has no device
+  // for, or a device with no section, is an error.
+  absl::StatusOr<std::vector<uint8_t>> SaveDeviceState();
+  absl::Status RestoreDeviceState(absl::Span<const uint8_t> state);
   // What the user should know about the machine built (printed by main).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -78,7 +94,9 @@ class Machine {
   std::unique_ptr<StopLatch> stop_latch_;
   IrqRelay irqs_;
   acpi_tables::X86AcpiConfig acpi_;
-  bool has_fw_cfg_ = false;
+  std::shared_ptr<FwCfgDevice> fw_cfg_;
+  // The devices with state besides fw_cfg, by section name.
+  std::vector<std::pair<std::string, std::shared_ptr<DeviceState>>> stateful_;
   // Where COM1's bytes go: stdout, console_file_, or nowhere.
   std::FILE* console_ = nullptr;
   std::vector<std::string> warnings_;

@@ -22,10 +22,37 @@ bool FwCfgVmcoreinfoEnabled(const FwCfgOption&) { return false; }
 
 std::vector<std::string> FwCfgOptionWarnings(const FwCfgOption&) { return {}; }
 
-absl::StatusOr<bool> AttachFwCfg(
+struct FwCfgDevice {};
+
+absl::StatusOr<std::shared_ptr<FwCfgDevice>> AttachFwCfg(
     const FwCfgMachine&, const std::shared_ptr<const vm_memory::GuestMemory>&,
     vm_device::PioBus&, vm_device::MmioBus&, std::vector<std::string>&) {
-  return false;
+  return nullptr;
+}
+
+// No FwCfgDevice ever exists here, so none of these is reached.
+std::vector<FwCfgFileEntry> FwCfgListFiles(FwCfgDevice&) { return {}; }
+
+absl::Status FwCfgAddFile(FwCfgDevice&, std::string_view,
+                          const FwCfgItemSource&) {
+  return absl::UnimplementedError("built without fw_cfg");
+}
+
+absl::Status FwCfgModifyFile(FwCfgDevice&, std::string_view,
+                             const FwCfgItemSource&) {
+  return absl::UnimplementedError("built without fw_cfg");
+}
+
+std::optional<FwCfgVmcoreinfo> FwCfgLastVmcoreinfo(FwCfgDevice&) {
+  return std::nullopt;
+}
+
+absl::StatusOr<std::vector<uint8_t>> FwCfgSaveState(FwCfgDevice&) {
+  return absl::UnimplementedError("built without fw_cfg");
+}
+
+absl::Status FwCfgRestoreState(FwCfgDevice&, absl::Span<const uint8_t>) {
+  return absl::UnimplementedError("built without fw_cfg");
 }
 
 }  // namespace vmm

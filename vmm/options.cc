@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/regular_file.h"
@@ -201,7 +202,8 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
         "--layout",        "--firmware",
         "--debugcon",      "--trace",
         "--fw-cfg-mmio",   "--fw-cfg-arm-mmio",
-        "--trace-file",    "--vmcoreinfo-file"};
+        "--trace-file",    "--vmcoreinfo-file",
+        "--api-socket",    "--restore"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
@@ -220,6 +222,7 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       value = args[++i];
     }
 
+    std::string recorded = *value;
     if (name == "--kernel") {
       options.kernel = *value;
     } else if (name == "--firmware") {
@@ -262,6 +265,7 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       if (!text.empty() && text[0] == '@') {
         ASSIGN_OR_RETURN(text, ReadResponseFile(name, text.substr(1)));
       }
+      recorded = text;
       absl::StatusOr<std::shared_ptr<const FwCfgOption>> option =
           ParseFwCfgOption(text);
       if (!option.ok()) {
@@ -303,6 +307,12 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       options.trace_file = *value;
     } else if (name == "--vmcoreinfo-file") {
       options.vmcoreinfo_file = *value;
+    } else if (name == "--api-socket") {
+      if (value->empty()) return Bad(name, "needs a path");
+      options.api_socket = *value;
+    } else if (name == "--restore") {
+      if (value->empty()) return Bad(name, "needs a directory");
+      options.restore = *value;
     } else if (name == "--layout") {
       if (*value == "x86_64") {
         options.layout = Layout::kX86_64;
@@ -313,6 +323,21 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
                              "expected x86_64 or arm-virt, got '%s'", *value));
       }
     }
+    if (std::find(std::begin(kRestoreOverrides), std::end(kRestoreOverrides),
+                  name) == std::end(kRestoreOverrides) &&
+        name != "--restore") {
+      options.machine_args.push_back(absl::StrCat(name, "=", recorded));
+    }
+  }
+  if (options.restore && options.machine_args.size() > 0) {
+    return Bad("--restore",
+               absl::StrFormat(
+                   "takes the machine from the snapshot; only %s "
+                   "may be given with it",
+                   absl::StrJoin(kRestoreOverrides, ", ",
+                                 [](std::string* out, std::string_view option) {
+                                   out->append(option);
+                                 })));
   }
   if (options.initramfs && !options.kernel) {
     return Bad("--initramfs", "needs --kernel");
@@ -343,6 +368,39 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
       !(options.fw_cfg && FwCfgVmcoreinfoEnabled(*options.fw_cfg))) {
     return Bad("--vmcoreinfo-file", "needs --fw-cfg-config vmcoreinfo=on");
   }
+  return options;
+}
+
+absl::StatusOr<VmmOptions> RestoreOptions(
+    absl::Span<const std::string> saved, const VmmOptions& command_line,
+    absl::Span<const std::string> command_line_args) {
+  for (const std::string& arg : saved) {
+    if (arg.rfind("--", 0) != 0 || arg.find('=') == std::string::npos) {
+      return absl::DataLossError(
+          absl::StrFormat("snapshot: bad machine argument '%s'", arg));
+    }
+  }
+  std::vector<std::string> args(saved.begin(), saved.end());
+  // The command line's overrides replace the snapshot's (which has none of
+  // them but --trace, repeatable, and --serial: those are dropped first).
+  std::vector<std::string> overrides;
+  for (size_t i = 0; i < command_line_args.size(); ++i) {
+    std::string name = command_line_args[i];
+    const bool inline_value = name.find('=') != std::string::npos;
+    if (inline_value) name.resize(name.find('='));
+    if (name == "--restore") {
+      if (!inline_value) ++i;
+      continue;
+    }
+    overrides.push_back(command_line_args[i]);
+    if (!inline_value && i + 1 < command_line_args.size()) {
+      overrides.push_back(command_line_args[++i]);
+    }
+  }
+  args.insert(args.end(), overrides.begin(), overrides.end());
+  ASSIGN_OR_RETURN(VmmOptions options, ParseVmmOptions(args));
+  options.machine_args.assign(saved.begin(), saved.end());
+  options.restore = command_line.restore;
   return options;
 }
 
@@ -399,6 +457,18 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
   --vmcoreinfo-file PATH with --fw-cfg-config vmcoreinfo=on: write the
                          guest's VMCOREINFO note there, read from guest RAM,
                          whenever the guest publishes it in etc/vmcoreinfo
+  --api-socket PATH      serve the control API (HTTP with JSON bodies, as
+                         Cloud Hypervisor's) on the Unix socket PATH, mode
+                         0600: vm.info, vm.pause, vm.resume, vm.shutdown,
+                         vm.snapshot, fw-cfg.list, fw-cfg.add-item,
+                         fw-cfg.modify-item, fw-cfg.vmcoreinfo (see
+                         tools/vmm-remote and docs/api.md)
+  --restore DIR          start the VM a vm.snapshot wrote to DIR: the
+                         machine, memory, vCPUs and devices (fw_cfg items by
+                         content: the host files may be gone). Only
+                         --api-socket, --qtest, --serial, --trace and
+                         --trace-file may be given with it; with
+                         --api-socket the VM starts paused (vm.resume)
   --qtest stdio|unix:PATH|unix:PATH,server
                          no vCPU: serve QEMU's qtest protocol over the buses
                          and memory instead (no KVM needed)

@@ -55,7 +55,28 @@ struct VmmOptions {
   std::optional<std::string> trace_file;
   // --vmcoreinfo-file: where the guest's VMCOREINFO note is written.
   std::optional<std::string> vmcoreinfo_file;
+  // --api-socket PATH: the control API's Unix socket (vmm/api/).
+  std::optional<std::string> api_socket;
+  // --restore DIR: start from the snapshot in DIR (vmm/snapshot/).
+  std::optional<std::string> restore;
+
+  // The options that describe the VM, as `--name=value` arguments with any
+  // @PATH response file read in: what a snapshot records, so that a restore
+  // builds the same machine (without --api-socket, --restore, --qtest,
+  // --serial, which a restore may give anew).
+  std::vector<std::string> machine_args;
 };
+
+// The options a `vmm --restore DIR` command line may give besides --restore:
+// where the restored VM's console, qtest and control API go.
+inline constexpr std::string_view kRestoreOverrides[] = {
+    "--api-socket", "--qtest", "--serial", "--trace", "--trace-file"};
+
+// The options for a restore: the snapshot's `saved` machine arguments, with
+// the overrides that `command_line` (which has --restore) gives.
+absl::StatusOr<VmmOptions> RestoreOptions(
+    absl::Span<const std::string> saved, const VmmOptions& command_line,
+    absl::Span<const std::string> command_line_args);
 
 // Parses the arguments after the program name. A VMM built with
 // --//vmm:fw_cfg=false refuses --fw-cfg-config. `--fw-cfg-config @PATH`

@@ -1,5 +1,7 @@
 #include "vmm/devices/acpi_pm.h"
 
+#include <algorithm>
+
 namespace vmm {
 namespace {
 
@@ -41,6 +43,20 @@ void AcpiPm::Write(uint64_t offset, absl::Span<const uint8_t> data) {
     registers_[kControl] |= kSciEnable;
   }
   if (power_off && on_power_off_) on_power_off_();
+}
+
+std::vector<uint8_t> AcpiPm::SaveState() {
+  base::MutexLock lock(mu_);
+  return std::vector<uint8_t>(registers_, registers_ + kSize);
+}
+
+absl::Status AcpiPm::RestoreState(absl::Span<const uint8_t> state) {
+  if (state.size() != kSize) {
+    return absl::InvalidArgumentError("ACPI PM1: unknown state");
+  }
+  base::MutexLock lock(mu_);
+  std::copy(state.begin(), state.end(), registers_);
+  return absl::OkStatus();
 }
 
 }  // namespace vmm

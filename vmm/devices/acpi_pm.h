@@ -15,10 +15,11 @@
 #include "absl/base/thread_annotations.h"
 #include "base/mutex.h"
 #include "vm-device/bus_device.h"
+#include "vmm/devices/device_state.h"
 
 namespace vmm {
 
-class AcpiPm : public vm_device::BusDevice {
+class AcpiPm : public vm_device::BusDevice, public DeviceState {
  public:
   static constexpr uint64_t kSize = 6;
 
@@ -27,6 +28,10 @@ class AcpiPm : public vm_device::BusDevice {
 
   void Read(uint64_t offset, absl::Span<uint8_t> data) override;
   void Write(uint64_t offset, absl::Span<const uint8_t> data) override;
+
+  // The six registers (SCI_EN, the enable bits the guest set).
+  std::vector<uint8_t> SaveState() override;
+  absl::Status RestoreState(absl::Span<const uint8_t> state) override;
 
  private:
   const std::function<void()> on_power_off_;

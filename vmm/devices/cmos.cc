@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/civil_time.h"
+#include "base/byte_stream.h"
 
 namespace vmm {
 namespace {
@@ -225,6 +226,32 @@ void Cmos::Write(uint64_t offset, absl::Span<const uint8_t> data) {
   } else {
     WriteRegister(index_, data[0]);
   }
+}
+
+std::vector<uint8_t> Cmos::SaveState() {
+  base::MutexLock lock(mu_);
+  base::ByteWriter out;
+  out.U8(1);  // version
+  out.U8(index_);
+  out.Bytes(ram_);
+  out.U64(static_cast<uint64_t>(absl::ToInt64Nanoseconds(offset_)));
+  return out.Take();
+}
+
+absl::Status Cmos::RestoreState(absl::Span<const uint8_t> state) {
+  base::ByteReader in(state);
+  const uint8_t version = in.U8();
+  const uint8_t index = in.U8();
+  absl::Span<const uint8_t> ram = in.Bytes(128);
+  const int64_t offset = static_cast<int64_t>(in.U64());
+  if (!in.ok() || version != 1 || in.remaining() != 0) {
+    return absl::InvalidArgumentError("CMOS: unknown state");
+  }
+  base::MutexLock lock(mu_);
+  index_ = index;
+  std::copy(ram.begin(), ram.end(), ram_.begin());
+  offset_ = absl::Nanoseconds(offset);
+  return absl::OkStatus();
 }
 
 }  // namespace vmm

@@ -31,10 +31,11 @@
 #include "absl/time/time.h"
 #include "base/mutex.h"
 #include "vm-device/bus_device.h"
+#include "vmm/devices/device_state.h"
 
 namespace vmm {
 
-class Cmos : public vm_device::BusDevice {
+class Cmos : public vm_device::BusDevice, public DeviceState {
  public:
   static constexpr uint16_t kIndexPort = 0x70;
   static constexpr uint64_t kSize = 2;
@@ -52,6 +53,10 @@ class Cmos : public vm_device::BusDevice {
   vm_device::AccessWidths Widths() const override { return {1, 1, false}; }
   void Read(uint64_t offset, absl::Span<uint8_t> data) override;
   void Write(uint64_t offset, absl::Span<const uint8_t> data) override;
+
+  // The index, the 128 bytes and the guest clock's offset from the host's.
+  std::vector<uint8_t> SaveState() override;
+  absl::Status RestoreState(absl::Span<const uint8_t> state) override;
 
  private:
   uint8_t ReadRegister(uint8_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -1,6 +1,10 @@
 #include "vmm/devices/serial.h"
 
 namespace vmm {
+
+namespace {
+constexpr uint8_t kStateVersion = 1;
+}  // namespace
 namespace {
 
 // Register offsets.
@@ -104,6 +108,27 @@ void Serial16550::Write(uint64_t offset, absl::Span<const uint8_t> data) {
   }
   if (emit && output_) output_(value);
   if (interrupt && raise_irq_) raise_irq_();
+}
+
+std::vector<uint8_t> Serial16550::SaveState() {
+  base::MutexLock lock(mu_);
+  return {kStateVersion, ier_, lcr_, mcr_,
+          scr_,          dll_, dlm_, static_cast<uint8_t>(thre_pending_)};
+}
+
+absl::Status Serial16550::RestoreState(absl::Span<const uint8_t> state) {
+  if (state.size() != 8 || state[0] != kStateVersion || state[7] > 1) {
+    return absl::InvalidArgumentError("serial: unknown state");
+  }
+  base::MutexLock lock(mu_);
+  ier_ = state[1];
+  lcr_ = state[2];
+  mcr_ = state[3];
+  scr_ = state[4];
+  dll_ = state[5];
+  dlm_ = state[6];
+  thre_pending_ = state[7] != 0;
+  return absl::OkStatus();
 }
 
 }  // namespace vmm

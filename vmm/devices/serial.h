@@ -15,10 +15,11 @@
 #include "absl/base/thread_annotations.h"
 #include "base/mutex.h"
 #include "vm-device/bus_device.h"
+#include "vmm/devices/device_state.h"
 
 namespace vmm {
 
-class Serial16550 : public vm_device::BusDevice {
+class Serial16550 : public vm_device::BusDevice, public DeviceState {
  public:
   static constexpr uint16_t kCom1Base = 0x3f8;
   static constexpr uint32_t kCom1Irq = 4;
@@ -30,6 +31,11 @@ class Serial16550 : public vm_device::BusDevice {
   vm_device::AccessWidths Widths() const override { return {1, 1, false}; }
   void Read(uint64_t offset, absl::Span<uint8_t> data) override;
   void Write(uint64_t offset, absl::Span<const uint8_t> data) override;
+
+  // The registers a guest driver remembers (IER above all: Linux sets THRI
+  // once and waits for the interrupt).
+  std::vector<uint8_t> SaveState() override;
+  absl::Status RestoreState(absl::Span<const uint8_t> state) override;
 
  private:
   bool dlab() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -29,6 +29,9 @@ constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, ListHeader);
 constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, ListHeader);
 constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, ListHeader);
 constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, ListHeader);
+constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, ListHeader);
+// kvm_msr_list's header is one u32.
+constexpr unsigned long kGetMsrIndexList = _IOWR(KVMIO, 0x02, uint32_t);
 
 // A ListHeader followed by `entries`, as one buffer.
 template <typename Entry>
@@ -121,6 +124,22 @@ absl::StatusOr<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
   std::memcpy(entries.data(), buffer.data() + sizeof(header),
               entries.size() * sizeof(kvm_cpuid_entry2));
   return entries;
+}
+
+absl::StatusOr<std::vector<uint32_t>> Kvm::MsrIndexList() const {
+  // Asked with room for none, KVM says how many there are (E2BIG).
+  std::vector<uint32_t> buffer(1, 0);
+  if (ioctl(fd_.get(), kGetMsrIndexList, buffer.data()) < 0 && errno != E2BIG) {
+    return IoctlError("KVM_GET_MSR_INDEX_LIST");
+  }
+  const uint32_t count = buffer[0];
+  buffer.assign(count + 1, 0);
+  buffer[0] = count;
+  if (ioctl(fd_.get(), kGetMsrIndexList, buffer.data()) < 0) {
+    return IoctlError("KVM_GET_MSR_INDEX_LIST");
+  }
+  return std::vector<uint32_t>(buffer.begin() + 1,
+                               buffer.begin() + 1 + std::min(count, buffer[0]));
 }
 
 bool Kvm::HasCapability(unsigned long capability) const {
@@ -235,6 +254,62 @@ absl::Status KvmVcpu::SetMsrs(const std::vector<kvm_msr_entry>& msrs) const {
     return absl::InternalError(
         absl::StrFormat("KVM_SET_MSRS set %d of %d MSRs", set, msrs.size()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<kvm_msr_entry>> KvmVcpu::GetMsrs(
+    const std::vector<uint32_t>& indices) const {
+  std::vector<kvm_msr_entry> read;
+  size_t next = 0;
+  while (next < indices.size()) {
+    std::vector<kvm_msr_entry> entries(indices.size() - next);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      entries[i].index = indices[next + i];
+    }
+    std::vector<uint8_t> buffer = ListBuffer(entries.data(), entries.size());
+    const int got = ioctl(fd_.get(), kGetMsrs, buffer.data());
+    if (got < 0) return IoctlError("KVM_GET_MSRS");
+    // KVM stops at the first MSR it cannot read: keep those before it and
+    // go on after it.
+    for (int i = 0; i < got; ++i) {
+      kvm_msr_entry entry;
+      std::memcpy(&entry,
+                  buffer.data() + sizeof(ListHeader) + i * sizeof(entry),
+                  sizeof(entry));
+      read.push_back(entry);
+    }
+    next += static_cast<size_t>(got) + 1;
+  }
+  return read;
+}
+
+size_t KvmVcpu::SetMsrsSkippingRefused(
+    const std::vector<kvm_msr_entry>& msrs) const {
+  size_t refused = 0;
+  size_t next = 0;
+  while (next < msrs.size()) {
+    std::vector<uint8_t> buffer =
+        ListBuffer(msrs.data() + next, msrs.size() - next);
+    const int set = ioctl(fd_.get(), kSetMsrs, buffer.data());
+    if (set < 0) return refused + msrs.size() - next;
+    next += static_cast<size_t>(set);
+    if (next < msrs.size()) {
+      ++refused;
+      ++next;
+    }
+  }
+  return refused;
+}
+
+absl::Status KvmVcpu::Ioctl(unsigned long request, void* arg,
+                            const char* name) const {
+  if (ioctl(fd_.get(), request, arg) < 0) return IoctlError(name);
+  return absl::OkStatus();
+}
+
+absl::Status KvmVm::Ioctl(unsigned long request, void* arg,
+                          const char* name) const {
+  if (ioctl(fd_.get(), request, arg) < 0) return IoctlError(name);
   return absl::OkStatus();
 }
 

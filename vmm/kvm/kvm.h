@@ -41,6 +41,8 @@ class Kvm {
   // KVM_CHECK_EXTENSION: whether KVM has `capability` (KVM_CAP_*).
   bool HasCapability(unsigned long capability) const;
   int vcpu_mmap_size() const { return vcpu_mmap_size_; }
+  // KVM_GET_MSR_INDEX_LIST: the MSRs a snapshot saves.
+  absl::StatusOr<std::vector<uint32_t>> MsrIndexList() const;
 
  private:
   Kvm(base::UniqueFd fd, int vcpu_mmap_size)
@@ -63,6 +65,9 @@ class KvmVm {
   // Sets an interrupt line of the in-kernel irqchip (KVM_IRQ_LINE).
   absl::Status SetIrqLine(uint32_t irq, bool level) const;
   absl::StatusOr<std::unique_ptr<KvmVcpu>> CreateVcpu(uint32_t id) const;
+  // An ioctl on the VM with a fixed-size argument (KVM_GET_IRQCHIP, ...):
+  // `name` goes into the error.
+  absl::Status Ioctl(unsigned long request, void* arg, const char* name) const;
 
  private:
   friend class Kvm;
@@ -85,6 +90,13 @@ class KvmVcpu {
   absl::Status SetCpuid(const std::vector<kvm_cpuid_entry2>& entries) const;
   absl::Status SetFpu(const kvm_fpu& fpu) const;
   absl::Status SetMsrs(const std::vector<kvm_msr_entry>& msrs) const;
+  // KVM_GET_MSRS of `indices`, skipping the ones KVM refuses to read.
+  absl::StatusOr<std::vector<kvm_msr_entry>> GetMsrs(
+      const std::vector<uint32_t>& indices) const;
+  // KVM_SET_MSRS entry by entry past refusals; returns how many KVM refused.
+  size_t SetMsrsSkippingRefused(const std::vector<kvm_msr_entry>& msrs) const;
+  // An ioctl on the vCPU with a fixed-size argument (KVM_GET_LAPIC, ...).
+  absl::Status Ioctl(unsigned long request, void* arg, const char* name) const;
 
   // Runs until the next exit (KVM_RUN). EINTR is returned as OK with
   // run()->exit_reason == KVM_EXIT_INTR.

@@ -1,5 +1,6 @@
 #include "vmm/qtest/qtest_server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -111,13 +112,22 @@ QtestEndpoint::~QtestEndpoint() {
   if (!socket_path_.empty()) unlink(socket_path_.c_str());
 }
 
-absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd) {
+absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd,
+                        QtestGate* gate) {
   // A client that goes away must end the session, not kill the process.
   signal(SIGPIPE, SIG_IGN);
   std::string buffer;
   bool discarding = false;  // Inside a line that was too long.
   char chunk[65536];
   while (true) {
+    if (gate != nullptr && gate->stop_fd() >= 0) {
+      pollfd fds[2] = {{in_fd, POLLIN, 0}, {gate->stop_fd(), POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return absl::ErrnoToStatus(errno, "qtest: poll");
+      }
+      if ((fds[1].revents & POLLIN) != 0) return absl::OkStatus();
+    }
     const ssize_t n = read(in_fd, chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return absl::OkStatus();  // End of input (or a broken peer).
@@ -131,8 +141,10 @@ absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd) {
         discarding = false;
         reply = "FAIL line too long";
       } else {
+        if (gate != nullptr) gate->BeginCommand();
         reply = session.HandleLine(
             std::string_view(buffer).substr(start, newline - start));
+        if (gate != nullptr) gate->EndCommand();
       }
       reply.push_back('\n');
       if (!WriteAll(out_fd, reply)) {

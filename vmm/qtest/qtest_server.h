@@ -48,8 +48,22 @@ class QtestEndpoint {
   std::string socket_path_;  // a listening socket's file, removed at the end
 };
 
-// Serves until end of input. Fails only if the reply stream breaks.
-absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd);
+// Lets another thread hold the session between commands (the control API
+// pausing a --qtest VM) and end it (vm.shutdown).
+class QtestGate {
+ public:
+  virtual ~QtestGate() = default;
+  // Around each command: BeginCommand waits while the VM is paused.
+  virtual void BeginCommand() = 0;
+  virtual void EndCommand() = 0;
+  // Readable when the session should end; -1 for never.
+  virtual int stop_fd() = 0;
+};
+
+// Serves until end of input (or `gate`'s stop). Fails only if the reply
+// stream breaks.
+absl::Status ServeQtest(QtestSession& session, int in_fd, int out_fd,
+                        QtestGate* gate = nullptr);
 
 }  // namespace vmm
 
