@@ -7,16 +7,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "base/byte_order.h"
+#include "base/status_macros.h"
 #include "fw_cfg/keys.h"
 
 namespace fw_cfg {
 
-absl::StatusOr<uint32_t> FwCfgDirectory::Add(std::string_view name,
-                                             std::shared_ptr<Item> item) {
-  if (item == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("fw_cfg file \"%s\": null item", name));
-  }
+absl::Status FwCfgDirectory::CheckName(std::string_view name) {
   if (name.empty() || name.size() > kMaxFileNameLength ||
       name.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -24,6 +20,16 @@ absl::StatusOr<uint32_t> FwCfgDirectory::Add(std::string_view name,
         absl::CHexEscape(absl::string_view(name.data(), name.size())),
         kMaxFileNameLength));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> FwCfgDirectory::Add(std::string_view name,
+                                             std::shared_ptr<Item> item) {
+  if (item == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("fw_cfg file \"%s\": null item", name));
+  }
+  RETURN_IF_ERROR(CheckName(name));
   if (files_.size() >= slots_) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "fw_cfg file \"%s\": all %d file slots are taken (raise the slot "

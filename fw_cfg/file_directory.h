@@ -38,6 +38,9 @@ class FwCfgDirectory {
   absl::StatusOr<uint32_t> Add(std::string_view name,
                                std::shared_ptr<Item> item);
 
+  // Whether `name` may name a file: 1 to 55 bytes, no NUL.
+  static absl::Status CheckName(std::string_view name);
+
   // Puts `item` in place of the file called `name`, at the same position.
   // Fails (NotFound) if there is no such file.
   absl::StatusOr<uint32_t> Replace(std::string_view name,

@@ -158,6 +158,7 @@ absl::Status FwCfg::ReplaceFile(std::string_view name,
 
 absl::Status FwCfg::AddFileAtEnd(std::string_view name,
                                  std::shared_ptr<Item> item) {
+  RETURN_IF_ERROR(FwCfgDirectory::CheckName(name));
   base::MutexLock lock(mu_);
   const auto& files = directory_.files();
   if (directory_.Position(name) >= 0) {

@@ -202,5 +202,49 @@ TEST(VmmOptions, DisableIsParsed) {
   EXPECT_NE(options->fw_cfg, nullptr);
 }
 
+TEST(VmmOptions, MachineArgsRecordTheVmWithResponseFilesReadIn) {
+  const std::string path = ::testing::TempDir() + "/machine_args.conf";
+  std::ofstream(path) << "items=[name=opt/a,string=b]";
+  auto options = Parse({"--memory", "size=64M", "--fw-cfg-config", "@" + path,
+                        "--api-socket", "/run/a.sock", "--serial=off",
+                        "--qtest", "stdio", "--trace", "fw_cfg_select"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->api_socket, "/run/a.sock");
+  // What a restore must not change is recorded; where the VM's outputs go
+  // is not.
+  EXPECT_EQ(
+      options->machine_args,
+      (std::vector<std::string>{
+          "--memory=size=64M", "--fw-cfg-config=items=[name=opt/a,string=b]"}));
+}
+
+TEST(VmmOptions, RestoreTakesOnlyOutputOptions) {
+  auto restore = Parse({"--restore", "/snap", "--api-socket=/a.sock"});
+  ASSERT_TRUE(restore.ok()) << restore.status();
+  EXPECT_EQ(restore->restore, "/snap");
+  EXPECT_EQ(Error({"--restore", "/snap", "--memory", "size=1G"}),
+            "--restore: takes the machine from the snapshot; only "
+            "--api-socket, --qtest, --serial, --trace, --trace-file may be "
+            "given with it");
+  EXPECT_EQ(Error({"--api-socket", ""}), "--api-socket: needs a path");
+
+  const std::vector<std::string> command_line = {
+      "--restore", "/snap", "--serial", "off", "--api-socket=/b.sock"};
+  auto command = Parse(command_line);
+  ASSERT_TRUE(command.ok());
+  auto options =
+      RestoreOptions({"--memory=size=64M", "--cpus=boot=2", "--kernel=/k"},
+                     *command, command_line);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->memory_size, uint64_t{64} << 20);
+  EXPECT_EQ(options->boot_cpus, 2u);
+  EXPECT_EQ(options->kernel, "/k");
+  EXPECT_EQ(options->serial, SerialMode::kOff);
+  EXPECT_EQ(options->api_socket, "/b.sock");
+  EXPECT_EQ(options->restore, "/snap");
+  EXPECT_EQ(RestoreOptions({"memory"}, *command, command_line).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace vmm

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
@@ -51,6 +52,23 @@ absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path) {
 bool AllZero(const uint8_t* page) {
   static const uint8_t kZero[kPage] = {};
   return std::memcmp(page, kZero, kPage) == 0;
+}
+
+// Typed members, without nlohmann's exceptions on a type mismatch.
+std::optional<std::string> StringField(const nlohmann::json& object,
+                                       const char* name) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(name);
+  if (it == object.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<uint64_t> UintField(const nlohmann::json& object,
+                                  const char* name) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(name);
+  if (it == object.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<uint64_t>();
 }
 
 uint64_t DiskBytes(const std::string& path) {
@@ -149,31 +167,30 @@ absl::StatusOr<SnapshotContents> ReadSnapshot(const std::string& dir) {
   const nlohmann::json config =
       nlohmann::json::parse(text.begin(), text.end(), nullptr,
                             /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object() ||
-      config.value("format", "") != kFormat) {
+  if (config.is_discarded() || StringField(config, "format") != kFormat) {
     return absl::DataLossError(
         absl::StrFormat("%s/config.json is not a fwcfg-vmm snapshot", dir));
   }
-  if (config.value("version", 0) != kVersion) {
+  if (UintField(config, "version") != uint64_t{kVersion}) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: snapshot version %s; this vmm reads version %d", dir,
         config.contains("version") ? config["version"].dump() : "?", kVersion));
   }
   SnapshotContents contents;
-  const auto& args = config["machine_args"];
-  const auto& vcpus = config["vcpus"];
-  if (!args.is_array() || !vcpus.is_number_unsigned()) {
+  const auto args = config.find("machine_args");
+  const std::optional<uint64_t> vcpus = UintField(config, "vcpus");
+  if (args == config.end() || !args->is_array() || !vcpus || *vcpus > 1024) {
     return absl::DataLossError(
         absl::StrFormat("%s/config.json: malformed", dir));
   }
-  for (const auto& arg : args) {
+  for (const auto& arg : *args) {
     if (!arg.is_string()) {
       return absl::DataLossError(
           absl::StrFormat("%s/config.json: malformed machine_args", dir));
     }
     contents.machine_args.push_back(arg.get<std::string>());
   }
-  contents.vcpus = vcpus.get<uint32_t>();
+  contents.vcpus = static_cast<uint32_t>(*vcpus);
   ASSIGN_OR_RETURN(contents.devices, ReadFile(dir + "/devices.bin"));
   if (contents.vcpus > 0) {
     ASSIGN_OR_RETURN(contents.cpu, ReadFile(dir + "/cpu.bin"));
@@ -186,6 +203,10 @@ absl::Status RestoreMemory(const std::string& dir,
   ASSIGN_OR_RETURN(std::vector<uint8_t> text, ReadFile(dir + "/config.json"));
   const nlohmann::json config =
       nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (config.is_discarded() || !config.is_object()) {
+    return absl::DataLossError(
+        absl::StrFormat("%s/config.json is not a fwcfg-vmm snapshot", dir));
+  }
   const std::string path = dir + "/memory.bin";
   base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Errno("cannot open", path);
@@ -197,21 +218,22 @@ absl::Status RestoreMemory(const std::string& dir,
   for (const auto& region : memory.regions()) {
     if (!region->read_only()) writable.push_back(region.get());
   }
-  const nlohmann::json& regions = config["memory"];
-  if (!regions.is_array() || regions.size() != writable.size()) {
+  const auto found = config.find("memory");
+  if (found == config.end() || !found->is_array() ||
+      found->size() != writable.size()) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: the snapshot's RAM layout differs from this machine's", dir));
   }
   for (size_t i = 0; i < writable.size(); ++i) {
-    const nlohmann::json& entry = regions[i];
-    if (!entry.is_object() ||
-        entry.value("start", ~uint64_t{0}) != writable[i]->start().raw() ||
-        entry.value("size", uint64_t{0}) != writable[i]->size()) {
+    const nlohmann::json& entry = (*found)[i];
+    if (UintField(entry, "start") != writable[i]->start().raw() ||
+        UintField(entry, "size") != writable[i]->size()) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "%s: the snapshot's RAM region %d differs from this machine's", dir,
           i));
     }
-    const uint64_t base = entry.value("file_offset", ~uint64_t{0});
+    const uint64_t base =
+        UintField(entry, "file_offset").value_or(~uint64_t{0});
     const uint64_t size = writable[i]->size();
     if (base > file_size || size > file_size - base) {
       return absl::DataLossError(
