@@ -1,5 +1,5 @@
-// CRC-32 (IEEE 802.3, the polynomial of zlib, gzip and PNG), for checking
-// that a snapshot file arrived as it was written.
+// CRC-32 (IEEE 802.3, as zlib, gzip and PNG compute it; zlib does the
+// work), for checking that a snapshot file arrived as it was written.
 
 #ifndef BASE_CRC32_H_
 #define BASE_CRC32_H_

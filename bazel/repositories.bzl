@@ -64,6 +64,7 @@ SYSTEM_MODULES = [
     "gtest_main",
     "nlohmann_json",
     "re2",
+    "zlib",
 ]
 
 def fwcfg_vmm_dependencies(extra_system_modules = []):

@@ -208,14 +208,22 @@ class KvmRunControl : public VmControl {
   }
 
   // Called by each vCPU thread before KVM_RUN: parks it while a pause is
-  // on. Returns at once otherwise.
-  void Checkpoint(KvmVcpu& vcpu) {
+  // on. Returns at once otherwise. `handle_exit` serves an exit that the
+  // completing KVM_RUN may still produce: finishing one piece of a string
+  // I/O instruction (`rep insb`) can need the next piece from user space,
+  // and a snapshot must not hold an exit half done.
+  template <typename HandleExit>
+  void Checkpoint(KvmVcpu& vcpu, HandleExit handle_exit) {
     {
       absl::MutexLock lock(&mu_);
       if (!pause_requested_ || stopping_) return;
     }
     vcpu.run()->immediate_exit = 1;
-    (void)vcpu.Run();  // EINTR at once, the pending exit completed
+    // EINTR (KVM_EXIT_INTR) once nothing is left pending.
+    for (int i = 0; i < 1 << 20; ++i) {
+      if (!vcpu.Run().ok() || vcpu.run()->exit_reason == KVM_EXIT_INTR) break;
+      handle_exit();
+    }
     absl::MutexLock lock(&mu_);
     ++parked_;
     auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -241,7 +249,7 @@ class KvmRunControl : public VmControl {
 void RunVcpu(KvmVcpu& vcpu, Machine& machine, StopLatch& latch,
              KvmRunControl& control) {
   while (!latch.reason().has_value()) {
-    control.Checkpoint(vcpu);
+    control.Checkpoint(vcpu, [&] { HandleExit(vcpu, machine, latch); });
     if (latch.reason().has_value()) return;
     absl::Status status = vcpu.Run();
     if (!status.ok()) {

@@ -1,5 +1,6 @@
 #include "vmm/kvm/kvm_state.h"
 
+#include <cpuid.h>
 #include <sys/ioctl.h>
 
 #include <cstring>
@@ -65,6 +66,27 @@ absl::StatusOr<T> Get(const Sections& sections, uint32_t tag,
   T value;
   std::memcpy(&value, it->second.data(), sizeof(T));
   return value;
+}
+
+bool HostIsAmd() {
+  unsigned int eax, ebx, ecx, edx;
+  if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  // "AuthenticAMD" in EBX, EDX, ECX.
+  return ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
+}
+
+// KVM's SVM code reports TR with the busy bit set whatever the VMCB holds
+// (svm_get_segment), so a KVM_GET_SREGS/KVM_SET_SREGS round trip turns a
+// 64-bit TSS of type 9 into type 11. AMD hardware ignores the bit; QEMU's
+// TCG, emulating SVM under a nested KVM (our test machines), checks a
+// user-space port access against the I/O bitmap only for type 9 and
+// otherwise raises #GP, so every ioperm() user in a restored guest would
+// fault there (QEMU-KVM shows the same after its own round trip). On AMD
+// hosts, put the available type back; Intel's VM entry wants the busy
+// type, so it stays there.
+void AdjustTaskRegisterForSvm(kvm_sregs& sregs) {
+  static const bool amd = HostIsAmd();
+  if (amd && sregs.tr.type == 11) sregs.tr.type = 9;
 }
 
 }  // namespace
@@ -193,6 +215,7 @@ absl::Status RestoreKvmState(const KvmVm& vm, absl::Span<KvmVcpu* const> vcpus,
     RETURN_IF_ERROR(vcpu.SetRegs(regs));
     ASSIGN_OR_RETURN(kvm_sregs sregs,
                      Get<kvm_sregs>(sections, Tag("SREG"), what));
+    AdjustTaskRegisterForSvm(sregs);
     RETURN_IF_ERROR(vcpu.SetSregs(sregs));
     ASSIGN_OR_RETURN(Xsave xsave, Get<Xsave>(sections, Tag("XSAV"), what));
     RETURN_IF_ERROR(vcpu.Ioctl(kSetXsave, &xsave, "KVM_SET_XSAVE"));
