@@ -291,6 +291,42 @@ TEST_F(ApiTest, ModifyAndAddAsAGuestMidReadSeesThem) {
   StopVmm();
 }
 
+TEST_F(ApiTest, VmcoreinfoReportsWhatTheGuestWrote) {
+  Start({"--memory", "size=64M", "--fw-cfg-config", "vmcoreinfo=on"});
+  EXPECT_EQ(Call("GET", "fw-cfg.vmcoreinfo").status, 404);
+  // The guest's DMA write of etc/vmcoreinfo, as Linux's driver does it:
+  // guest_format 1 (ELF), a 64-byte note at 0x2000 (little-endian fields).
+  const std::vector<uint8_t> info = {0, 0,    1, 0, 64, 0, 0, 0,
+                                     0, 0x20, 0, 0, 0,  0, 0, 0};
+  ASSERT_TRUE(qtest_->Write(0x3000, info).ok());
+  const uint32_t control = uint32_t{KeyOf("etc/vmcoreinfo")} << 16 |
+                           0x08 /* select */ | 0x10 /* write */;
+  const std::vector<uint8_t> descriptor = {uint8_t(control >> 24),
+                                           uint8_t(control >> 16),
+                                           uint8_t(control >> 8),
+                                           uint8_t(control),
+                                           0,
+                                           0,
+                                           0,
+                                           16,  // length
+                                           0,
+                                           0,
+                                           0,
+                                           0,
+                                           0,
+                                           0,
+                                           0x30,
+                                           0};  // address 0x3000
+  ASSERT_TRUE(qtest_->Write(0x1000, descriptor).ok());
+  ASSERT_TRUE(qtest_->OutL(0x514, 0).ok());
+  ASSERT_TRUE(qtest_->OutL(0x518, __builtin_bswap32(0x1000)).ok());
+  ApiReply reply = Call("GET", "fw-cfg.vmcoreinfo");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Json(reply),
+            (json{{"address", 0x2000}, {"size", 64}, {"guest_format", 1}}));
+  StopVmm();
+}
+
 TEST_F(ApiTest, PauseHoldsQtestAndSnapshotRestoresWithoutTheHostFile) {
   Start({"--memory", "size=64M", "--fw-cfg-config", ItemsConfig()});
   // Guest state: RAM bytes and a read halfway through the file item.

@@ -68,6 +68,25 @@ absl::StatusOr<T> Get(const Sections& sections, uint32_t tag,
   return value;
 }
 
+// A vCPU structure read with `request` into section `tag`.
+template <typename T>
+absl::Status SaveStruct(base::ByteWriter& out, const KvmVcpu& vcpu,
+                        uint32_t tag, unsigned long request, const char* name) {
+  T value{};
+  RETURN_IF_ERROR(vcpu.Ioctl(request, &value, name));
+  Put(out, tag, value);
+  return absl::OkStatus();
+}
+
+// Section `tag` written back with `request`.
+template <typename T>
+absl::Status RestoreStruct(const Sections& sections, uint32_t tag,
+                           const std::string& what, const KvmVcpu& vcpu,
+                           unsigned long request, const char* name) {
+  ASSIGN_OR_RETURN(T value, Get<T>(sections, tag, what));
+  return vcpu.Ioctl(request, &value, name);
+}
+
 bool HostIsAmd() {
   unsigned int eax, ebx, ecx, edx;
   if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return false;
@@ -119,27 +138,18 @@ absl::StatusOr<std::vector<uint8_t>> SaveKvmState(
     Put(out, Tag("REGS"), regs);
     ASSIGN_OR_RETURN(kvm_sregs sregs, vcpu->GetSregs());
     Put(out, Tag("SREG"), sregs);
-    Xsave xsave{};
-    RETURN_IF_ERROR(vcpu->Ioctl(kGetXsave, &xsave, "KVM_GET_XSAVE"));
-    Put(out, Tag("XSAV"), xsave);
-    kvm_xcrs xcrs{};
-    RETURN_IF_ERROR(vcpu->Ioctl(KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS"));
-    Put(out, Tag("XCRS"), xcrs);
-    kvm_debugregs debugregs{};
     RETURN_IF_ERROR(
-        vcpu->Ioctl(KVM_GET_DEBUGREGS, &debugregs, "KVM_GET_DEBUGREGS"));
-    Put(out, Tag("DBGR"), debugregs);
-    kvm_lapic_state lapic{};
-    RETURN_IF_ERROR(vcpu->Ioctl(KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC"));
-    Put(out, Tag("LAPC"), lapic);
-    kvm_mp_state mp_state{};
-    RETURN_IF_ERROR(
-        vcpu->Ioctl(KVM_GET_MP_STATE, &mp_state, "KVM_GET_MP_STATE"));
-    Put(out, Tag("MPST"), mp_state);
-    kvm_vcpu_events events{};
-    RETURN_IF_ERROR(
-        vcpu->Ioctl(KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS"));
-    Put(out, Tag("EVNT"), events);
+        SaveStruct<Xsave>(out, *vcpu, Tag("XSAV"), kGetXsave, "KVM_GET_XSAVE"));
+    RETURN_IF_ERROR(SaveStruct<kvm_xcrs>(out, *vcpu, Tag("XCRS"), KVM_GET_XCRS,
+                                         "KVM_GET_XCRS"));
+    RETURN_IF_ERROR(SaveStruct<kvm_debugregs>(
+        out, *vcpu, Tag("DBGR"), KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS"));
+    RETURN_IF_ERROR(SaveStruct<kvm_lapic_state>(
+        out, *vcpu, Tag("LAPC"), KVM_GET_LAPIC, "KVM_GET_LAPIC"));
+    RETURN_IF_ERROR(SaveStruct<kvm_mp_state>(
+        out, *vcpu, Tag("MPST"), KVM_GET_MP_STATE, "KVM_GET_MP_STATE"));
+    RETURN_IF_ERROR(SaveStruct<kvm_vcpu_events>(
+        out, *vcpu, Tag("EVNT"), KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS"));
     ASSIGN_OR_RETURN(std::vector<kvm_msr_entry> msrs,
                      vcpu->GetMsrs(msr_indices));
     out.U32(Tag("MSRS"));
@@ -169,7 +179,8 @@ absl::Status RestoreKvmState(const KvmVm& vm, absl::Span<KvmVcpu* const> vcpus,
     return absl::FailedPreconditionError(absl::StrFormat(
         "KVM state of %d vCPUs for a VM of %d", count, vcpus.size()));
   }
-  // Parse and check everything before the first ioctl.
+  // Parse the record before the first ioctl. (A later error leaves the new
+  // VM half restored: the vmm then exits without running it.)
   ASSIGN_OR_RETURN(Sections vm_sections, ReadSections(in, in.U32(), "VM"));
   std::vector<Sections> vcpu_sections;
   for (uint32_t i = 0; i < count; ++i) {
@@ -207,27 +218,24 @@ absl::Status RestoreKvmState(const KvmVm& vm, absl::Span<KvmVcpu* const> vcpus,
     const Sections& sections = vcpu_sections[i];
     const std::string what = absl::StrFormat("vCPU %d", i);
     KvmVcpu& vcpu = *vcpus[i];
-    ASSIGN_OR_RETURN(kvm_mp_state mp_state,
-                     Get<kvm_mp_state>(sections, Tag("MPST"), what));
-    RETURN_IF_ERROR(
-        vcpu.Ioctl(KVM_SET_MP_STATE, &mp_state, "KVM_SET_MP_STATE"));
+    RETURN_IF_ERROR(RestoreStruct<kvm_mp_state>(sections, Tag("MPST"), what,
+                                                vcpu, KVM_SET_MP_STATE,
+                                                "KVM_SET_MP_STATE"));
     ASSIGN_OR_RETURN(kvm_regs regs, Get<kvm_regs>(sections, Tag("REGS"), what));
     RETURN_IF_ERROR(vcpu.SetRegs(regs));
     ASSIGN_OR_RETURN(kvm_sregs sregs,
                      Get<kvm_sregs>(sections, Tag("SREG"), what));
     AdjustTaskRegisterForSvm(sregs);
     RETURN_IF_ERROR(vcpu.SetSregs(sregs));
-    ASSIGN_OR_RETURN(Xsave xsave, Get<Xsave>(sections, Tag("XSAV"), what));
-    RETURN_IF_ERROR(vcpu.Ioctl(kSetXsave, &xsave, "KVM_SET_XSAVE"));
-    ASSIGN_OR_RETURN(kvm_xcrs xcrs, Get<kvm_xcrs>(sections, Tag("XCRS"), what));
-    RETURN_IF_ERROR(vcpu.Ioctl(KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS"));
-    ASSIGN_OR_RETURN(kvm_debugregs debugregs,
-                     Get<kvm_debugregs>(sections, Tag("DBGR"), what));
-    RETURN_IF_ERROR(
-        vcpu.Ioctl(KVM_SET_DEBUGREGS, &debugregs, "KVM_SET_DEBUGREGS"));
-    ASSIGN_OR_RETURN(kvm_lapic_state lapic,
-                     Get<kvm_lapic_state>(sections, Tag("LAPC"), what));
-    RETURN_IF_ERROR(vcpu.Ioctl(KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC"));
+    RETURN_IF_ERROR(RestoreStruct<Xsave>(sections, Tag("XSAV"), what, vcpu,
+                                         kSetXsave, "KVM_SET_XSAVE"));
+    RETURN_IF_ERROR(RestoreStruct<kvm_xcrs>(sections, Tag("XCRS"), what, vcpu,
+                                            KVM_SET_XCRS, "KVM_SET_XCRS"));
+    RETURN_IF_ERROR(RestoreStruct<kvm_debugregs>(sections, Tag("DBGR"), what,
+                                                 vcpu, KVM_SET_DEBUGREGS,
+                                                 "KVM_SET_DEBUGREGS"));
+    RETURN_IF_ERROR(RestoreStruct<kvm_lapic_state>(
+        sections, Tag("LAPC"), what, vcpu, KVM_SET_LAPIC, "KVM_SET_LAPIC"));
     auto msr_bytes = sections.find(Tag("MSRS"));
     if (msr_bytes == sections.end() || msr_bytes->second.size() % 12 != 0) {
       return absl::DataLossError(
@@ -243,10 +251,9 @@ absl::Status RestoreKvmState(const KvmVm& vm, absl::Span<KvmVcpu* const> vcpus,
       warnings.push_back(absl::StrFormat("%s: KVM refused %d of %d saved MSRs",
                                          what, refused, msrs.size()));
     }
-    ASSIGN_OR_RETURN(kvm_vcpu_events events,
-                     Get<kvm_vcpu_events>(sections, Tag("EVNT"), what));
-    RETURN_IF_ERROR(
-        vcpu.Ioctl(KVM_SET_VCPU_EVENTS, &events, "KVM_SET_VCPU_EVENTS"));
+    RETURN_IF_ERROR(RestoreStruct<kvm_vcpu_events>(sections, Tag("EVNT"), what,
+                                                   vcpu, KVM_SET_VCPU_EVENTS,
+                                                   "KVM_SET_VCPU_EVENTS"));
   }
   return absl::OkStatus();
 }
