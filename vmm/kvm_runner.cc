@@ -193,7 +193,7 @@ class KvmRunControl : public VmControl {
 
   absl::StatusOr<std::optional<std::vector<uint8_t>>> SaveCpuState() override {
     absl::MutexLock lock(&mu_);
-    if (!pause_requested_ || parked_ != vcpus_.size()) {
+    if (!pause_requested_ || parked_ != vcpus_.size() || stopping_) {
       return absl::FailedPreconditionError("the VM is not paused");
     }
     std::vector<KvmVcpu*> vcpus;
@@ -440,8 +440,10 @@ absl::StatusOr<RunOutcome> RunOnKvm(Machine& machine, const VmmOptions& options,
   control.SetThreads(std::move(handles));
   if (hooks.attach) hooks.attach(&control);
   WaitForStop(latch, signal_fd);
-  if (hooks.attach) hooks.attach(nullptr);
+  // Stop first: a vm.pause in progress then gives up at once instead of
+  // holding the API while it waits for vCPUs that are leaving.
   control.Stop();
+  if (hooks.attach) hooks.attach(nullptr);
   // Wake every vCPU so it sees the end: immediate_exit makes a KVM_RUN that
   // starts after the kick return at once.
   for (auto& vcpu : vcpus) vcpu->run()->immediate_exit = 1;
