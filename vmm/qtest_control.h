@@ -1,17 +1,19 @@
 // QtestControl: the control API's view of a --qtest VM, which has no vCPU.
 // Pausing holds the qtest session between two commands (a command in
 // progress finishes first), so a snapshot sees no half-done access;
-// vm.shutdown ends the session as the end of its input would.
+// vm.shutdown ends the session as the end of its input would. A std::mutex
+// and condition variable (which ThreadSanitizer sees, unlike the prebuilt
+// absl::Mutex) guard the three flags.
 
 #ifndef VMM_QTEST_CONTROL_H_
 #define VMM_QTEST_CONTROL_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "vmm/api/vm_control.h"
 #include "vmm/qtest/qtest_server.h"
 #include "vmm/stop_latch.h"
@@ -36,10 +38,11 @@ class QtestControl : public VmControl, public QtestGate {
 
  private:
   StopLatch& latch_;
-  absl::Mutex mu_;
-  bool paused_ ABSL_GUARDED_BY(mu_);
-  bool in_command_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool paused_;              // guarded by mu_
+  bool in_command_ = false;  // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
 };
 
 }  // namespace vmm
