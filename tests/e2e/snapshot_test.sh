@@ -144,13 +144,13 @@ snapshot_case() {
   nested_boot \$name-after 400 "$VMM" --restore "\$snap" \\
     --api-socket "\$scratch/\$name-2.sock" &
   local after=\$!
+  # Until the API answers (the socket file appears at bind, before listen).
   local i
-  for ((i = 0; i < 300; i++)); do
-    [[ -S "\$scratch/\$name-2.sock" ]] && break
-    sleep 0.1
+  for ((i = 0; i < 600; i++)); do
+    remote "\$scratch/\$name-2.sock" info >\$name.restored.json 2>/dev/null && break
+    sleep 0.05
   done
   echo "\$(( (\${EPOCHREALTIME/./} - \${start/./}) / 1000 ))" >\$name.restore-ms
-  remote "\$scratch/\$name-2.sock" info >\$name.restored.json
   remote "\$scratch/\$name-2.sock" resume || echo "\$name: resume failed" >>errors
   wait \$after; echo "\$name-after exit=\$?" >>status
 }
