@@ -102,21 +102,35 @@ absl::StatusOr<base::UniqueFd> Listen(const std::string& path) {
     }
     unlink(path.c_str());
   }
+  // Bound under a temporary name and renamed into place once it listens,
+  // so that a client waiting for the file never meets a socket that
+  // refuses connections.
+  const std::string temporary = absl::StrFormat("%s.%d.tmp", path, getpid());
+  sockaddr_un bound{};
+  bound.sun_family = AF_UNIX;
+  if (temporary.size() >= sizeof(bound.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--api-socket: the path must be at most %d bytes",
+        sizeof(bound.sun_path) - 1 - (temporary.size() - path.size())));
+  }
+  std::memcpy(bound.sun_path, temporary.data(), temporary.size());
+  unlink(temporary.c_str());
   base::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
   // Only our user may connect: the API can read guest data and stop the VM.
   const mode_t old_mask = umask(0177);
-  const int bound =
-      bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  const int bind_result =
+      bind(fd.get(), reinterpret_cast<sockaddr*>(&bound), sizeof(bound));
   const int bind_errno = errno;
   umask(old_mask);
-  if (bound != 0) {
+  if (bind_result != 0) {
     return absl::ErrnoToStatus(
         bind_errno, absl::StrFormat("--api-socket: cannot bind %s", path));
   }
-  if (chmod(path.c_str(), 0600) != 0 || listen(fd.get(), 16) != 0) {
+  if (chmod(temporary.c_str(), 0600) != 0 || listen(fd.get(), 16) != 0 ||
+      rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
-    unlink(path.c_str());
+    unlink(temporary.c_str());
     return absl::ErrnoToStatus(
         error, absl::StrFormat("--api-socket: cannot listen on %s", path));
   }
