@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -315,6 +316,69 @@ TEST(AcpiPm, SleepEnableWithS5TypePowersOff) {
   EXPECT_EQ(In(bus, 0x604, 4) >> 16, 0u);
   Out(bus, 0x604, 0xffff0001, 4);
   EXPECT_EQ(In(bus, 0x604, 4), 0x0001u);
+}
+
+TEST_F(CmosTest, StateRoundTripsAndHostileStatesAreRefused) {
+  auto cmos = std::make_shared<Cmos>(Cmos::MachineInfo{.cpus = 2},
+                                     [this] { return now_; });
+  ASSERT_TRUE(bus_.Insert(cmos, Cmos::kIndexPort, Cmos::kSize).ok());
+  Set(0x40, 0xab);
+  Out(bus_, 0x70, 0x41);  // the index a guest left selected
+  const std::vector<uint8_t> state = cmos->SaveState();
+
+  auto restored =
+      std::make_shared<Cmos>(Cmos::MachineInfo{}, [this] { return now_; });
+  ASSERT_TRUE(restored->RestoreState(state).ok());
+  vm_device::PioBus bus;
+  ASSERT_TRUE(bus.Insert(restored, Cmos::kIndexPort, Cmos::kSize).ok());
+  Out(bus, 0x71, 0xcd);  // written at the restored index
+  Out(bus, 0x70, 0x40);
+  EXPECT_EQ(In(bus, 0x71), 0xabu);
+  Out(bus, 0x70, 0x41);
+  EXPECT_EQ(In(bus, 0x71), 0xcdu);
+  Out(bus, 0x70, 0x5f);
+  EXPECT_EQ(In(bus, 0x71), 1u);  // the CPU byte came with the state
+
+  // An index past the 128 bytes, another version, a wrong length: refused,
+  // and the device keeps its state.
+  std::vector<uint8_t> bad = state;
+  bad[1] = 0x80;
+  EXPECT_FALSE(restored->RestoreState(bad).ok());
+  bad = state;
+  bad[0] = 2;
+  EXPECT_FALSE(restored->RestoreState(bad).ok());
+  EXPECT_FALSE(
+      restored->RestoreState(absl::MakeConstSpan(state).first(state.size() - 1))
+          .ok());
+  Out(bus, 0x70, 0x41);
+  EXPECT_EQ(In(bus, 0x71), 0xcdu);
+}
+
+TEST(DeviceState, SerialAndAcpiPmRoundTripAndRefuseOtherSizes) {
+  int interrupts = 0;
+  Serial16550 serial([](uint8_t) {}, [&] { ++interrupts; });
+  uint8_t ier = 0x02;  // THRE interrupt on, as Linux leaves it
+  serial.Write(1, absl::MakeConstSpan(&ier, 1));
+  Serial16550 restored([](uint8_t) {}, [&] { ++interrupts; });
+  ASSERT_TRUE(restored.RestoreState(serial.SaveState()).ok());
+  uint8_t read = 0;
+  restored.Read(1, absl::MakeSpan(&read, 1));
+  EXPECT_EQ(read, 0x02);
+  std::vector<uint8_t> bad = serial.SaveState();
+  bad[0] = 9;  // version
+  EXPECT_FALSE(restored.RestoreState(bad).ok());
+  bad = serial.SaveState();
+  bad[7] = 2;  // not a flag
+  EXPECT_FALSE(restored.RestoreState(bad).ok());
+  EXPECT_FALSE(restored.RestoreState({}).ok());
+
+  AcpiPm pm([] {});
+  const std::vector<uint8_t> pm_state = pm.SaveState();
+  EXPECT_EQ(pm_state.size(), AcpiPm::kSize);
+  AcpiPm pm_restored([] {});
+  EXPECT_TRUE(pm_restored.RestoreState(pm_state).ok());
+  EXPECT_FALSE(
+      pm_restored.RestoreState(std::vector<uint8_t>(AcpiPm::kSize + 1)).ok());
 }
 
 }  // namespace

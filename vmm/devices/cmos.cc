@@ -244,7 +244,9 @@ absl::Status Cmos::RestoreState(absl::Span<const uint8_t> state) {
   const uint8_t index = in.U8();
   absl::Span<const uint8_t> ram = in.Bytes(128);
   const int64_t offset = static_cast<int64_t>(in.U64());
-  if (!in.ok() || version != 1 || in.remaining() != 0) {
+  // The index selects one of the 128 bytes (the port write masks bit 7):
+  // a snapshot file is untrusted, so a larger one is refused.
+  if (!in.ok() || version != 1 || in.remaining() != 0 || index > 0x7f) {
     return absl::InvalidArgumentError("CMOS: unknown state");
   }
   base::MutexLock lock(mu_);
