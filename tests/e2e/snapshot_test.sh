@@ -144,10 +144,12 @@ snapshot_case() {
   nested_boot \$name-after 400 "$VMM" --restore "\$snap" \\
     --api-socket "\$scratch/\$name-2.sock" &
   local after=\$!
-  # Until the API answers (the socket file appears at bind, before listen).
+  # Until the restored VM exists: the API answers "Created" while the vmm
+  # still loads the KVM state, then the state it starts in.
   local i
   for ((i = 0; i < 600; i++)); do
-    remote "\$scratch/\$name-2.sock" info >\$name.restored.json 2>/dev/null && break
+    remote "\$scratch/\$name-2.sock" info >\$name.restored.json 2>/dev/null &&
+      ! grep -q Created \$name.restored.json && break
     sleep 0.05
   done
   echo "\$(( (\${EPOCHREALTIME/./} - \${start/./}) / 1000 ))" >\$name.restore-ms
