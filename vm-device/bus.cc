@@ -51,62 +51,79 @@ absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
         "%s bus: device at %s: %s", name_, range.ToString(), status.message()));
   }
 
-  base::WriterMutexLock lock(mu_);
+  base::MutexLock lock(writer_mu_);
+  const std::vector<Entry>& entries = table_.ReadForUpdate()->entries;
   // Only the neighbours can overlap: the first range at or after `base`, and
   // the last one before it.
-  auto next = entries_.lower_bound(base);
-  if (next != entries_.end() && next->first <= range.last()) {
+  auto next = std::lower_bound(
+      entries.begin(), entries.end(), base,
+      [](const Entry& entry, uint64_t b) { return entry.base < b; });
+  if (next != entries.end() && next->base <= range.last()) {
     return absl::AlreadyExistsError(
         absl::StrFormat("%s bus: range %s overlaps [0x%x, 0x%x]", name_,
-                        range.ToString(), next->first, next->second.last));
+                        range.ToString(), next->base, next->last));
   }
-  if (next != entries_.begin()) {
+  if (next != entries.begin()) {
     auto previous = std::prev(next);
-    if (previous->second.last >= base) {
-      return absl::AlreadyExistsError(absl::StrFormat(
-          "%s bus: range %s overlaps [0x%x, 0x%x]", name_, range.ToString(),
-          previous->first, previous->second.last));
+    if (previous->last >= base) {
+      return absl::AlreadyExistsError(
+          absl::StrFormat("%s bus: range %s overlaps [0x%x, 0x%x]", name_,
+                          range.ToString(), previous->base, previous->last));
     }
   }
-  entries_.emplace_hint(next, base,
-                        Entry{range.last(), widths, std::move(device)});
+  auto table = std::make_unique<Table>();
+  table->entries.reserve(entries.size() + 1);
+  table->entries.assign(entries.begin(), next);
+  BusDevice* raw = device.get();
+  table->entries.push_back(
+      Entry{base, range.last(), widths, raw, std::move(device)});
+  table->entries.insert(table->entries.end(), next, entries.end());
+  table_.Publish(std::move(table));
   return absl::OkStatus();
 }
 
 absl::Status Bus::Remove(uint64_t base) {
-  base::WriterMutexLock lock(mu_);
-  if (entries_.erase(base) == 0) {
+  base::MutexLock lock(writer_mu_);
+  const std::vector<Entry>& entries = table_.ReadForUpdate()->entries;
+  auto it = std::lower_bound(
+      entries.begin(), entries.end(), base,
+      [](const Entry& entry, uint64_t b) { return entry.base < b; });
+  if (it == entries.end() || it->base != base) {
     return absl::NotFoundError(
         absl::StrFormat("%s bus: no range starts at 0x%x", name_, base));
   }
+  auto table = std::make_unique<Table>();
+  table->entries.reserve(entries.size() - 1);
+  table->entries.assign(entries.begin(), it);
+  table->entries.insert(table->entries.end(), std::next(it), entries.end());
+  table_.Publish(std::move(table));
   return absl::OkStatus();
 }
 
-Bus::Lookup Bus::LookUp(uint64_t address) const {
-  Lookup result;
-  base::ReaderMutexLock lock(mu_);
-  auto next = entries_.upper_bound(address);
-  if (next == entries_.begin()) return result;
-  auto candidate = std::prev(next);
-  if (address <= candidate->second.last) {
-    result.base = candidate->first;
-    result.entry = candidate->second;
-    result.found = true;
-  }
-  return result;
+const Bus::Entry* Bus::Table::Find(uint64_t address) const {
+  auto next = std::upper_bound(
+      entries.begin(), entries.end(), address,
+      [](uint64_t a, const Entry& entry) { return a < entry.base; });
+  if (next == entries.begin()) return nullptr;
+  const Entry& candidate = *std::prev(next);
+  return address <= candidate.last ? &candidate : nullptr;
 }
 
 std::optional<Bus::Mapping> Bus::Find(uint64_t address) const {
-  Lookup lookup = LookUp(address);
-  if (!lookup.found) return std::nullopt;
-  return Mapping{
-      *BusRange::Create(lookup.base, lookup.entry.last - lookup.base + 1),
-      std::move(lookup.entry.device)};
+  base::RcuReadLock lock;
+  const Entry* entry = table_.Read()->Find(address);
+  if (entry == nullptr) return std::nullopt;
+  return Mapping{*BusRange::Create(entry->base, entry->last - entry->base + 1),
+                 entry->owner};
 }
 
 bool Bus::Dispatch(uint64_t address, bool read, absl::Span<uint8_t> in,
                    absl::Span<const uint8_t> out) const {
   const uint64_t size = read ? in.size() : out.size();
+  // One table for the whole access; it and its devices stay alive until the
+  // read section ends, even if a range is removed meanwhile.
+  base::RcuReadLock lock;
+  const Table& table = *table_.Read();
   bool hit = false;
   uint64_t done = 0;
   while (done < size) {
@@ -127,8 +144,8 @@ bool Bus::Dispatch(uint64_t address, bool read, absl::Span<uint8_t> in,
     // As in QEMU's flatview_read/write_continue, the region holding the
     // first byte decides the size of the next piece, and the piece is not
     // cut where that region ends.
-    const Lookup lookup = LookUp(cursor);
-    if (!lookup.found) {
+    const Entry* entry = table.Find(cursor);
+    if (entry == nullptr) {
       // QEMU's unassigned-access ops: at most 4 bytes, naturally aligned
       // (offsets are absolute: the unassigned region spans the whole bus).
       const uint64_t piece = PieceSize(kUnassignedWidths, cursor, remaining);
@@ -137,16 +154,15 @@ bool Bus::Dispatch(uint64_t address, bool read, absl::Span<uint8_t> in,
       continue;
     }
     hit = true;
-    const Entry& entry = lookup.entry;
-    const uint64_t offset = cursor - lookup.base;
-    const uint64_t piece = PieceSize(entry.widths, offset, remaining);
-    if (piece < entry.widths.min) {
+    const uint64_t offset = cursor - entry->base;
+    const uint64_t piece = PieceSize(entry->widths, offset, remaining);
+    if (piece < entry->widths.min) {
       // Too narrow for the device: QEMU answers 0 and drops writes.
       if (read) std::memset(in.data() + done, 0, piece);
     } else if (read) {
-      entry.device->Read(offset, in.subspan(done, piece));
+      entry->device->Read(offset, in.subspan(done, piece));
     } else {
-      entry.device->Write(offset, out.subspan(done, piece));
+      entry->device->Write(offset, out.subspan(done, piece));
     }
     done += piece;
   }

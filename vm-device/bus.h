@@ -22,11 +22,18 @@
 //   - Read and Write report whether any byte reached a device.
 //
 // Threading: Read and Write may run concurrently from any number of vCPU
-// threads, and Insert/Remove may run at the same time. The range table is
-// behind a reader-writer lock taken only to find a device; the device is
-// called after the lock is released (a device removed meanwhile stays alive
-// until its in-flight call returns), so vCPUs never wait on each other's
-// device calls.
+// threads, and Insert/Remove may run at the same time. The hot path writes no
+// shared memory: the range table is an immutable sorted array published
+// through read-copy-update (base/rcu.h). A dispatch opens a read section (two
+// stores to the calling thread's own cache line), loads the current table
+// with an acquire load, looks the address up by binary search and calls the
+// device through a plain pointer: no lock, no reference count, no atomic
+// read-modify-write. Insert and Remove build a new table under a writer mutex
+// and publish it; the old table, and with it the references to its devices,
+// is freed once no read section that could have loaded it is running. So a
+// removed device stays alive until every call already dispatched to it has
+// returned, and vCPUs never wait for each other or for a writer. See
+// base/rcu.h for the memory-ordering argument.
 //
 //   vm_device::PioBus pio;
 //   RETURN_IF_ERROR(pio.Insert(uart, 0x3f8, 8));
@@ -37,15 +44,16 @@
 #define VM_DEVICE_BUS_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "base/mutex.h"
+#include "base/rcu.h"
 #include "vm-device/bus_device.h"
 #include "vm-device/bus_range.h"
 
@@ -64,7 +72,8 @@ class Bus {
                       uint64_t length);
 
   // Removes the range that starts at `base`. Calls already dispatched to its
-  // device complete normally.
+  // device complete normally; the bus's reference to the device is dropped
+  // once they have (at once if there are none).
   absl::Status Remove(uint64_t base);
 
   // The range containing `address` and its device, if any. O(log n).
@@ -89,22 +98,25 @@ class Bus {
   Bus(std::string name, uint64_t last_address, uint8_t unassigned_byte)
       : name_(std::move(name)),
         last_address_(last_address),
-        unassigned_byte_(unassigned_byte) {}
+        unassigned_byte_(unassigned_byte),
+        table_(std::make_unique<Table>()) {}
 
  private:
   struct Entry {
+    uint64_t base;
     uint64_t last;
     AccessWidths widths;
-    std::shared_ptr<BusDevice> device;
+    // `device` is `owner.get()`: dispatch calls through the plain pointer,
+    // and the table's reference keeps the device alive.
+    BusDevice* device;
+    std::shared_ptr<BusDevice> owner;
   };
-
-  // The entry covering an address, if `found`, and the base of its range.
-  struct Lookup {
-    uint64_t base = 0;
-    Entry entry;
-    bool found = false;
+  // Sorted by base; ranges never overlap. Immutable once published.
+  struct Table {
+    std::vector<Entry> entries;
+    // The entry containing `address`, or null. O(log n).
+    const Entry* Find(uint64_t address) const;
   };
-  Lookup LookUp(uint64_t address) const;
 
   // Shared by Read and Write: `read` selects the direction, and exactly one
   // of the spans is used.
@@ -115,10 +127,9 @@ class Bus {
   const uint64_t last_address_;
   const uint8_t unassigned_byte_;
 
-  mutable base::SharedMutex mu_;
-  // Keyed by base address. Ranges never overlap, so the entry at or before an
-  // address is the only one that can contain it.
-  std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // Serializes Insert and Remove (readers never take it).
+  base::Mutex writer_mu_;
+  base::RcuPointer<Table> table_;
 };
 
 // The x86 I/O port space: ports 0 to 0xffff; unassigned ports read 0xff.
