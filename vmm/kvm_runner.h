@@ -13,6 +13,7 @@
 #define VMM_KVM_RUNNER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct RunOutcome {
   int signal = 0;
   // kError, kSignal, kHalt: each vCPU's registers, one line each.
   std::string vcpu_state;
+  // With --exit-stats: the exit table (ExitStats::Report).
+  std::optional<std::string> exit_stats;
 };
 
 // What the control API and a restore add to a run.

@@ -28,6 +28,22 @@ int Fail(int code, const absl::Status& status) {
   return code;
 }
 
+// The --exit-stats table, to stderr or the file; a file that cannot be
+// written costs the table, not the run's exit status.
+void WriteExitStats(const vmm::VmmOptions& options, const std::string& report) {
+  if (options.exit_stats->empty()) {
+    std::fprintf(stderr, "vmm: %s", report.c_str());
+    return;
+  }
+  std::FILE* file = std::fopen(options.exit_stats->c_str(), "w");
+  bool written = file != nullptr && std::fputs(report.c_str(), file) >= 0;
+  if (file != nullptr) written = std::fclose(file) == 0 && written;
+  if (!written) {
+    std::fprintf(stderr, "vmm: --exit-stats: cannot write %s\n",
+                 options.exit_stats->c_str());
+  }
+}
+
 int RunQtest(vmm::Machine& machine, const std::string& spec,
              vmm::ControlApi* api, bool start_paused) {
   absl::StatusOr<vmm::QtestEndpoint> endpoint = vmm::QtestEndpoint::Open(spec);
@@ -119,5 +135,6 @@ int main(int argc, char** argv) {
   absl::StatusOr<vmm::RunOutcome> outcome =
       vmm::RunOnKvm(**machine, *options, hooks);
   if (!outcome.ok()) return Fail(vmm::kExitError, outcome.status());
+  if (outcome->exit_stats) WriteExitStats(*options, *outcome->exit_stats);
   return vmm::ReportOutcome(*outcome, stderr);
 }

@@ -203,7 +203,8 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
         "--debugcon",      "--trace",
         "--fw-cfg-mmio",   "--fw-cfg-arm-mmio",
         "--trace-file",    "--vmcoreinfo-file",
-        "--api-socket",    "--restore"};
+        "--api-socket",    "--restore",
+        "--exit-stats"};
     bool known = false;
     for (std::string_view option : kWithValue) known |= (option == name);
     if (!known) {
@@ -310,6 +311,15 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
     } else if (name == "--api-socket") {
       if (value->empty()) return Bad(name, "needs a path");
       options.api_socket = *value;
+    } else if (name == "--exit-stats") {
+      if (*value == "stderr") {
+        options.exit_stats = "";
+      } else if (value->rfind("file=", 0) == 0 && value->size() > 5) {
+        options.exit_stats = value->substr(5);
+      } else {
+        return Bad(name, absl::StrFormat(
+                             "expected stderr or file=PATH, got '%s'", *value));
+      }
     } else if (name == "--restore") {
       if (value->empty()) return Bad(name, "needs a directory");
       options.restore = *value;
@@ -363,6 +373,9 @@ absl::StatusOr<VmmOptions> ParseVmmOptions(absl::Span<const std::string> args) {
   }
   if (options.trace_file && options.trace_events.empty()) {
     return Bad("--trace-file", "needs --trace");
+  }
+  if (options.exit_stats && options.qtest) {
+    return Bad("--exit-stats", "times vCPU exits; --qtest has no vCPU");
   }
   if (options.vmcoreinfo_file &&
       !(options.fw_cfg && FwCfgVmcoreinfoEnabled(*options.fw_cfg))) {
@@ -463,11 +476,18 @@ A minimal KVM virtual machine monitor with a QEMU-compatible fw_cfg device.
                          vm.snapshot, fw-cfg.list, fw-cfg.add-item,
                          fw-cfg.modify-item, fw-cfg.vmcoreinfo (see
                          tools/vmm-remote and docs/api.md)
+  --exit-stats stderr|file=PATH
+                         time every VM exit a vCPU thread handles, from
+                         KVM_RUN's return to the next KVM_RUN (TSC), and
+                         print per kind of exit (port, MMIO page, reason)
+                         the count and median/mean/min cycles when the run
+                         ends
   --restore DIR          start the VM a vm.snapshot wrote to DIR: the
                          machine, memory, vCPUs and devices (fw_cfg items by
                          content: the host files may be gone). Only
-                         --api-socket, --qtest, --serial, --trace and
-                         --trace-file may be given with it; with
+                         --api-socket, --qtest, --serial, --trace,
+                         --trace-file and --exit-stats may be given with
+                         it; with
                          --api-socket the VM starts paused (vm.resume)
   --qtest stdio|unix:PATH|unix:PATH,server
                          no vCPU: serve QEMU's qtest protocol over the buses

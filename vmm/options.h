@@ -57,6 +57,9 @@ struct VmmOptions {
   std::optional<std::string> vmcoreinfo_file;
   // --api-socket PATH: the control API's Unix socket (vmm/api/).
   std::optional<std::string> api_socket;
+  // --exit-stats: time the exits handled in user space and report them at
+  // the end of the run; "" for stderr, else a file path (vmm/exit_stats.h).
+  std::optional<std::string> exit_stats;
   // --restore DIR: start from the snapshot in DIR (vmm/snapshot/).
   std::optional<std::string> restore;
 
@@ -70,7 +73,8 @@ struct VmmOptions {
 // The options a `vmm --restore DIR` command line may give besides --restore:
 // where the restored VM's console, qtest and control API go.
 inline constexpr std::string_view kRestoreOverrides[] = {
-    "--api-socket", "--qtest", "--serial", "--trace", "--trace-file"};
+    "--api-socket", "--qtest",      "--serial",
+    "--trace",      "--trace-file", "--exit-stats"};
 
 // The options for a restore: the snapshot's `saved` machine arguments, with
 // the overrides that `command_line` (which has --restore) gives.

@@ -162,6 +162,21 @@ TEST(VmmOptions, DebugconAndTrace) {
               HasSubstr("given twice"));
 }
 
+TEST(VmmOptions, ExitStats) {
+  auto options = Parse({"--exit-stats", "stderr"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->exit_stats, "");
+  options = Parse({"--exit-stats=file=/tmp/exits.txt"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->exit_stats, "/tmp/exits.txt");
+  EXPECT_FALSE(Parse({}).value().exit_stats.has_value());
+  EXPECT_THAT(Error({"--exit-stats", "on"}),
+              HasSubstr("expected stderr or file=PATH, got 'on'"));
+  EXPECT_THAT(Error({"--exit-stats", "file="}), HasSubstr("file=PATH"));
+  EXPECT_THAT(Error({"--exit-stats", "stderr", "--qtest", "stdio"}),
+              HasSubstr("--qtest has no vCPU"));
+}
+
 TEST(VmmOptions, VmcoreinfoFileNeedsTheDevice) {
   auto options = Parse(
       {"--fw-cfg-config", "vmcoreinfo=on", "--vmcoreinfo-file", "/tmp/note"});
@@ -224,7 +239,8 @@ TEST(VmmOptions, RestoreTakesOnlyOutputOptions) {
   EXPECT_EQ(restore->restore, "/snap");
   EXPECT_EQ(Error({"--restore", "/snap", "--memory", "size=1G"}),
             "--restore: takes the machine from the snapshot; only "
-            "--api-socket, --qtest, --serial, --trace, --trace-file may be "
+            "--api-socket, --qtest, --serial, --trace, --trace-file, "
+            "--exit-stats may be "
             "given with it");
   EXPECT_EQ(Error({"--api-socket", ""}), "--api-socket: needs a path");
 

@@ -40,6 +40,7 @@ void StopLatch::Request(StopReason reason, absl::Status error, int signal) {
     reason_ = reason;
     error_ = std::move(error);
     signal_ = signal;
+    stopped_.store(true, std::memory_order_release);
   }
   const uint64_t one = 1;
   // Cannot fail short of a counter overflow, which one write cannot cause.
@@ -51,6 +52,7 @@ void StopLatch::Clear() {
   reason_.reset();
   error_ = absl::OkStatus();
   signal_ = 0;
+  stopped_.store(false, std::memory_order_release);
   uint64_t count;
   (void)!read(fd_.get(), &count, sizeof(count));  // Non-blocking: drains it.
 }

@@ -13,6 +13,7 @@
 #ifndef VMM_STOP_LATCH_H_
 #define VMM_STOP_LATCH_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,9 @@ class StopLatch {
   // Readable once a request was recorded.
   int fd() const { return fd_.get(); }
   std::optional<StopReason> reason() const;
+  // Whether a request was recorded: reason().has_value() without the lock,
+  // for the vCPU loop, which asks on every exit.
+  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   absl::Status error() const;
   int signal() const;
 
@@ -66,6 +70,7 @@ class StopLatch {
   std::optional<StopReason> reason_ ABSL_GUARDED_BY(mu_);
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   int signal_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace vmm

@@ -19,8 +19,10 @@ TEST(StopLatch, FirstRequestWinsAndWakesTheOwner) {
   absl::StatusOr<std::unique_ptr<StopLatch>> latch = StopLatch::Create();
   ASSERT_TRUE(latch.ok());
   EXPECT_FALSE((*latch)->reason().has_value());
+  EXPECT_FALSE((*latch)->stopped());
   EXPECT_FALSE(Readable((*latch)->fd()));
   (*latch)->Request(StopReason::kSignal, absl::AbortedError("SIGTERM"), 15);
+  EXPECT_TRUE((*latch)->stopped());
   (*latch)->Request(StopReason::kPowerOff);
   EXPECT_TRUE(Readable((*latch)->fd()));
   EXPECT_EQ((*latch)->reason(), StopReason::kSignal);
@@ -28,6 +30,7 @@ TEST(StopLatch, FirstRequestWinsAndWakesTheOwner) {
   EXPECT_EQ((*latch)->error().message(), "SIGTERM");
   (*latch)->Clear();
   EXPECT_FALSE((*latch)->reason().has_value());
+  EXPECT_FALSE((*latch)->stopped());
   EXPECT_FALSE(Readable((*latch)->fd()));
 }
 
