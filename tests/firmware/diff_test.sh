@@ -67,7 +67,8 @@ timeout -k 5 120 "$VMM" --firmware "$IMAGE" --memory size=128M \\
 echo "vmm exit \$?" >>status
 nested_stage vmm-arm-mmio 150
 timeout -k 5 120 "$VMM" --firmware "$IMAGE" --memory size=128M \\
-  --serial file=vmm-arm-mmio.txt --fw-cfg-arm-mmio 0xfe000000 --fw-cfg-config \\
+  --serial file=vmm-arm-mmio.txt --fw-cfg-arm-mmio 0xfe000000 \\
+  --exit-stats file=exits.txt --fw-cfg-config \\
   "items=[name=etc/fwcfg-vmm/mmio,string=on:name=$P/empty,file=$T/empty:name=$P/one,file=$T/one:name=$P/60k,file=$T/60k:name=$N55,string=$STRING:name=$P/string,string=$STRING]"
 echo "vmm-arm-mmio exit \$?" >>status
 EOF
@@ -84,6 +85,13 @@ grep -qx 'qemu exit 0' "$T/out/status" 2>/dev/null ||
 # 0, our vmm 3 ("the guest reset the machine").
 grep -qx 'vmm exit 3' "$T/out/status" 2>/dev/null ||
   { echo "FAIL: vmm did not exit 3 (reset): $(grep vmm "$T/out/status")"; status=1; }
+# --exit-stats (on the MMIO run): rows for the data port and the MMIO page.
+if ! grep -Eq '^  pio in 0x0511 +[1-9][0-9]* +[1-9]' "$T/out/exits.txt" 2>/dev/null ||
+   ! grep -Eq '^  mmio (read|write) 0xfe000000 +[1-9]' "$T/out/exits.txt"; then
+  echo "FAIL: --exit-stats table without the data port's or the MMIO block's rows:"
+  cat "$T/out/exits.txt" 2>/dev/null
+  status=1
+fi
 for side in qemu vmm vmm-arm-mmio; do
   tr -d '\r' <"$T/out/$side.txt" >"$T/$side.lines" 2>/dev/null || : >"$T/$side.lines"
   grep -q '^FWCFG-FW done$' "$T/$side.lines" ||
