@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/huge_page_buffer.h"
 #include "base/regular_file.h"
 #include "base/status_context.h"
 #include "base/status_macros.h"
@@ -86,6 +88,25 @@ class FileItem : public Item {
   std::vector<uint8_t> window_;
 };
 
+// A file read whole into a huge-page buffer.
+class PreloadedItem : public Item {
+ public:
+  explicit PreloadedItem(base::HugePageBuffer bytes)
+      : bytes_(std::move(bytes)) {}
+  uint32_t size() const override {
+    return static_cast<uint32_t>(bytes_.size());
+  }
+  absl::Status Read(uint32_t offset, absl::Span<uint8_t> out) override {
+    if (!out.empty()) {
+      std::memcpy(out.data(), bytes_.span().data() + offset, out.size());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const base::HugePageBuffer bytes_;
+};
+
 // A failure to open an item's file, naming the device; running out of
 // descriptors gets a hint, since every file item larger than the snapshot
 // size keeps its file open.
@@ -139,6 +160,27 @@ absl::StatusOr<std::shared_ptr<Item>> MakeFileItem(const std::string& path) {
   absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
   if (!file.ok()) return OpenFailure(file.status());
   return ItemFromOpenFile(*std::move(file), path, 0, file->size, ::pread);
+}
+
+absl::StatusOr<std::shared_ptr<Item>> MakePreloadedFileItem(
+    const std::string& path) {
+  absl::StatusOr<base::OpenedRegularFile> file = base::OpenRegularFile(path);
+  if (!file.ok()) return OpenFailure(file.status());
+  if (absl::Status status = CheckItemSize(file->size); !status.ok()) {
+    return base::WithContext(status, path);
+  }
+  absl::StatusOr<base::HugePageBuffer> bytes =
+      base::HugePageBuffer::Create(file->size);
+  if (!bytes.ok()) {
+    return base::WithContext(bytes.status(), absl::StrCat("fw_cfg: ", path));
+  }
+  // A file that shrinks while read is an error (DataLoss), not zeros.
+  if (absl::Status status =
+          base::PreadFully(file->fd.get(), 0, bytes->span(), path);
+      !status.ok()) {
+    return base::WithContext(status, "fw_cfg");
+  }
+  return std::make_shared<PreloadedItem>(*std::move(bytes));
 }
 
 absl::StatusOr<std::shared_ptr<Item>> MakeFileOrSnapshotItem(

@@ -207,5 +207,47 @@ TEST_F(FileItemTest, SnapshotsRejectWhatCannotWork) {
             absl::StatusCode::kInvalidArgument);  // At once, no writer needed.
 }
 
+TEST_F(FileItemTest, PreloadedFilesAreReadWholeWhenTheItemIsMade) {
+  // Larger than a huge page, with a pattern that shows any misplaced byte.
+  std::string contents((2 << 20) + 12345, '\0');
+  for (size_t i = 0; i < contents.size(); ++i) {
+    contents[i] = static_cast<char>(i * 7 + i / 4096);
+  }
+  const std::string path = MakeFile("big", contents);
+  auto item = MakePreloadedFileItem(path);
+  ASSERT_TRUE(item.ok()) << item.status();
+  EXPECT_EQ((*item)->size(), contents.size());
+  // Later changes and removal are not seen, as with QEMU's -fw_cfg file=.
+  MakeFile("big", "short now");
+  unlink(path.c_str());
+  EXPECT_EQ(Read(**item, 0, contents.size()), contents);
+  EXPECT_EQ(Read(**item, (2 << 20) - 3, 10),
+            contents.substr((2 << 20) - 3, 10));
+  EXPECT_EQ((*item)->kind(), ItemKind::kData);
+
+  auto empty = MakePreloadedFileItem(MakeFile("empty", ""));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ((*empty)->size(), 0u);
+  EXPECT_EQ(Read(**empty, 0, 0), "");
+}
+
+TEST_F(FileItemTest, PreloadRejectsWhatCannotWork) {
+  EXPECT_EQ(MakePreloadedFileItem(dir_ + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_THAT(MakePreloadedFileItem(dir_ + "/missing").status().message(),
+              HasSubstr("missing"));
+  EXPECT_EQ(MakePreloadedFileItem(dir_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(MakePreloadedFileItem(fifo).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // 4 GiB: past the directory's 32-bit size field (a sparse file).
+  const std::string huge = MakeFile("huge", "");
+  ASSERT_EQ(truncate(huge.c_str(), int64_t{1} << 32), 0);
+  EXPECT_EQ(MakePreloadedFileItem(huge).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace fw_cfg

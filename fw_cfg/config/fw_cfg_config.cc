@@ -71,7 +71,16 @@ absl::StatusOr<FwCfgItemConfig> ParseItem(const OptionItem& item) {
   std::optional<std::string> name;
   std::optional<std::string> file;
   std::optional<std::string> string;
+  std::optional<bool> preload;
   for (const OptionParam& param : item.params) {
+    if (param.key == "preload") {
+      if (preload.has_value()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "fw_cfg item %s: key \"preload\" given more than once", where));
+      }
+      ASSIGN_OR_RETURN(preload, ParseOnOff(param));
+      continue;
+    }
     if (param.kind != OptionParam::Kind::kValue) {
       return absl::InvalidArgumentError(
           absl::StrFormat("fw_cfg item %s: expected key=value, got %s (a "
@@ -87,7 +96,8 @@ absl::StatusOr<FwCfgItemConfig> ParseItem(const OptionItem& item) {
       slot = &string;
     } else {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "fw_cfg item %s: unknown key %s (expected name, file or string)",
+          "fw_cfg item %s: unknown key %s (expected name, file, string or "
+          "preload)",
           where, QuoteForMessage(param.key)));
     }
     if (slot->has_value()) {
@@ -118,8 +128,13 @@ absl::StatusOr<FwCfgItemConfig> ParseItem(const OptionItem& item) {
     return absl::InvalidArgumentError(
         absl::StrFormat("fw_cfg item %s has an empty file= path", where));
   }
+  if (preload.value_or(false) && !file) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "fw_cfg item %s: preload=on is for file= items", where));
+  }
   // An empty string= is allowed: a zero-byte item is a valid fw_cfg file.
   FwCfgItemConfig result;
+  result.preload = preload.value_or(false);
   result.name = *std::move(name);
   if (file) {
     result.source = FwCfgItemConfig::Source::kFile;
@@ -263,7 +278,7 @@ std::string RenderFwCfgConfig(const FwCfgConfig& config) {
       items.push_back(absl::StrCat(
           "name=", QuoteValueIfNeeded(item.name),
           item.source == FwCfgItemConfig::Source::kFile ? ",file=" : ",string=",
-          QuoteValueIfNeeded(item.value)));
+          QuoteValueIfNeeded(item.value), item.preload ? ",preload=on" : ""));
     }
     params.push_back(absl::StrCat("items=[", absl::StrJoin(items, ":"), "]"));
   }

@@ -63,6 +63,9 @@ struct FwCfgItemConfig {
   std::string name;  // the fw_cfg file name, e.g. "opt/org.mycorp/setup_info"
   Source source = Source::kString;
   std::string value;  // kFile: the host path; kString: the item's bytes
+  // kFile with preload=on: read whole into memory when the VM is built, as
+  // QEMU does (MakePreloadedFileItem), instead of read when the guest reads.
+  bool preload = false;
 
   friend bool operator==(const FwCfgItemConfig&,
                          const FwCfgItemConfig&) = default;

@@ -186,6 +186,33 @@ TEST(ParseFwCfgConfig, SeveralItemsInOrder) {
                           File("opt/c/d", "relative/path")));
 }
 
+TEST(ParseFwCfgConfig, PreloadIsAnOnOffKeyOfFileItems) {
+  auto config = ParseFwCfgConfig(
+      "items=[name=opt/a,file=/a,preload=on:preload=off,name=opt/b,file=/b:"
+      "name=opt/c,file=/c]");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->items.size(), 3u);
+  EXPECT_TRUE(config->items[0].preload);
+  EXPECT_FALSE(config->items[1].preload);
+  EXPECT_FALSE(config->items[2].preload);
+  EXPECT_THAT(RenderFwCfgConfig(*config),
+              HasSubstr("name=opt/a,file=/a,preload=on:name=opt/b,file=/b:"));
+  for (const auto& [text, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"items=[name=opt/a,string=x,preload=on]",
+            "preload=on is for file= items"},
+           {"items=[name=opt/a,file=/a,preload=yes]", "takes on or off"},
+           {"items=[name=opt/a,file=/a,preload=on,preload=off]",
+            "\"preload\" given more than once"},
+           {"items=[name=opt/a,file=/a,preload]", "takes on or off"},
+       }) {
+    SCOPED_TRACE(text);
+    auto bad = ParseFwCfgConfig(text);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_THAT(bad.status().message(), HasSubstr(message));
+  }
+}
+
 TEST(ParseFwCfgConfig, EmptyItemList) {
   auto config = ParseFwCfgConfig("items=[]");
   ASSERT_TRUE(config.ok()) << config.status();
@@ -513,6 +540,7 @@ TEST(RenderFwCfgConfig, ParsedInputRoundTrips) {
   for (const char* text :
        {"", "disable", "e820=on,kernel=off", "items=[]",
         R"(items=[name=opt/a,file="/x,y":name=etc/b,string=a\b=c])",
+        "items=[name=opt/p,file=/srv/p.bin,preload=on]",
         "acpi_table=off,items=[name=opt/q,string=\"\\\"\\\\\"],e820=off"}) {
     SCOPED_TRACE(text);
     auto first = ParseFwCfgConfig(text);

@@ -14,9 +14,10 @@ namespace fw_cfg {
 absl::Status AddUserItems(FwCfg& device, const FwCfgConfig& config) {
   for (const FwCfgItemConfig& user : config.items) {
     absl::StatusOr<std::shared_ptr<Item>> item =
-        user.source == FwCfgItemConfig::Source::kFile
-            ? MakeFileOrSnapshotItem(user.value)
-            : MakeStringItem(user.value);
+        user.source == FwCfgItemConfig::Source::kString
+            ? MakeStringItem(user.value)
+        : user.preload ? MakePreloadedFileItem(user.value)
+                       : MakeFileOrSnapshotItem(user.value);
     absl::Status status =
         item.ok() ? device.AddFile(user.name, *std::move(item)) : item.status();
     RETURN_IF_ERROR(base::WithContext(
