@@ -91,16 +91,20 @@ void BM_Write(benchmark::State& state) {
 
 // Thread t reads device t (4 bytes at offset 4), hitting the same device
 // every time.
-template <typename BusType>
-void BM_ReadOwnDevice(benchmark::State& state) {
-  static BusType* bus = MakeBus<BusType>(AccessWidths{1, 4, false});
+void ReadOwnDevice(benchmark::State& state, const Bus& bus) {
   const uint64_t address = 0x100 * (state.thread_index() % kDevices) + 4;
   uint8_t data[4];
   for (auto _ : state) {
-    bus->Read(address, absl::MakeSpan(data));
+    bus.Read(address, absl::MakeSpan(data));
     benchmark::DoNotOptimize(data);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+template <typename BusType>
+void BM_ReadOwnDevice(benchmark::State& state) {
+  static BusType* bus = MakeBus<BusType>(AccessWidths{1, 4, false});
+  ReadOwnDevice(state, *bus);
 }
 
 // As BM_ReadOwnDevice on the PIO bus, while another thread inserts and
@@ -121,13 +125,7 @@ void BM_ReadWhileRemapping(benchmark::State& state) {
       }
     });
   }
-  const uint64_t address = 0x100 * (state.thread_index() % kDevices) + 4;
-  uint8_t data[4];
-  for (auto _ : state) {
-    bus->Read(address, absl::MakeSpan(data));
-    benchmark::DoNotOptimize(data);
-  }
-  state.SetItemsProcessed(state.iterations());
+  ReadOwnDevice(state, *bus);
   if (state.thread_index() == 0) {
     stop.store(true);
     writer->join();

@@ -39,6 +39,7 @@
 set -euo pipefail
 export LC_ALL=C
 trap '' PIPE  # a write to a process that died fails instead of killing us
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/qtest_child.sh"
 
 readonly REPLY_TIMEOUT_S=120  # QEMU reads the whole item at start-up
 readonly EXIT_TIMEOUT_S=10
@@ -80,14 +81,13 @@ done
 [[ "$CHECK_OFFSET" =~ ^[0-9]+$ ]] || die "DMA_BENCH_CHECK_OFFSET must be a number"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
-CHILD_PID=
 T=$(mktemp -d "${TMPDIR:-/tmp}/dma_bench.XXXXXX")
 cleanup() {
-  if [[ -n "$CHILD_PID" ]]; then kill -KILL "$CHILD_PID" 2>/dev/null || true; fi
+  child_kill
   rm -rf "$T"
 }
 trap cleanup EXIT
-mkfifo "$T/to.fifo" "$T/from.fifo"
+child_fifos
 # The path goes unquoted into both programs' item syntax.
 [[ "$T" =~ ^[A-Za-z0-9/._+~-]+$ ]] ||
   die "the temporary directory $T has characters the item options would need quoted; set TMPDIR"
@@ -97,13 +97,6 @@ for s in "${SIZES[@]}"; do ((SIZE_MIB[$s] > max_mib)) && max_mib=${SIZE_MIB[$s]}
 avail_mib=$(($(df -P -k "$T" | awk 'NR == 2 { print $4 }') / 1024))
 ((avail_mib >= max_mib + 64)) ||
   die "$T has $avail_mib MiB free, the largest file needs $max_mib MiB; set TMPDIR"
-
-# Microseconds since the epoch into NOW, without a fork (a $(...) would
-# fork, and a fork between the reply and the clock would count as copying).
-now_us() {
-  local t=$EPOCHREALTIME
-  NOW=$((10#${t%.*} * 1000000 + 10#${t#*.}))
-}
 
 # start SIDE MEM: starts one process on a pair of FIFOs, setting CHILD_PID,
 # TO (its stdin) and FROM (its stdout).
@@ -115,26 +108,7 @@ start() {
     qemu) cmd=(qemu-system-x86_64 -M q35 -accel tcg -m "$mem" -S -display none -nodefaults
       -qtest stdio -qtest-log /dev/null -fw_cfg "name=$ITEM,file=$BLOB") ;;
   esac
-  (
-    trap - PIPE
-    exec "${cmd[@]}"
-  ) <"$T/to.fifo" >"$T/from.fifo" 2>"$T/stderr" &
-  CHILD_PID=$!
-  exec {TO}>"$T/to.fifo" {FROM}<"$T/from.fifo"
-}
-
-# What the process printed on stderr, for error messages.
-child_stderr() {
-  [[ -s "$T/stderr" ]] && printf ' (stderr: %s)' "$(tail -c 2000 "$T/stderr" | tr '\n' ' ')"
-  return 0
-}
-
-# qtest LABEL COMMAND: sends one command, sets REPLY to the reply line.
-qtest() {
-  { printf '%s\n' "$2" >&"$TO"; } 2>/dev/null ||
-    die "$1: cannot send '$2': the process has gone$(child_stderr)"
-  IFS= read -r -t "$REPLY_TIMEOUT_S" REPLY <&"$FROM" ||
-    die "$1: no reply to '$2' within ${REPLY_TIMEOUT_S}s$(child_stderr)"
+  child_start "${cmd[@]}"
 }
 
 # qtest_ok LABEL COMMAND: a command whose reply must be a bare OK.
@@ -148,25 +122,6 @@ qtest_hex() {
   qtest "$1" "$2"
   [[ "$REPLY" =~ ^OK\ 0x([0-9a-f]*)$ ]] || die "$1: '$2' answered '$REPLY'$(child_stderr)"
   HEX=${BASH_REMATCH[1]}
-}
-
-# stop LABEL SIDE: ends the process (ours at the end of its input, QEMU,
-# which keeps running then, with SIGTERM); both must exit 0.
-stop() {
-  local label=$1 side=$2 deadline code=0
-  exec {TO}>&-
-  if [[ $side == qemu ]]; then kill -TERM "$CHILD_PID" 2>/dev/null || true; fi
-  now_us
-  deadline=$((NOW + EXIT_TIMEOUT_S * 1000000))
-  while kill -0 "$CHILD_PID" 2>/dev/null && now_us && ((NOW < deadline)); do sleep 0.01; done
-  if kill -0 "$CHILD_PID" 2>/dev/null; then
-    kill -KILL "$CHILD_PID" 2>/dev/null || true
-    die "$label: still running ${EXIT_TIMEOUT_S}s after its end was asked for; killed"
-  fi
-  wait "$CHILD_PID" || code=$?
-  exec {FROM}<&-
-  CHILD_PID=
-  ((code == 0)) || die "$label: exited with status $code$(child_stderr)"
 }
 
 # The 16-byte descriptor as one hex number: be32 control, be32 length,
@@ -268,7 +223,7 @@ measure() {
   RT_MED_US=$(median "${rts[@]}")
   RSS_KIB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$CHILD_PID/status")
   [[ -n "$RSS_KIB" ]] || die "$label: no VmHWM in /proc/$CHILD_PID/status"
-  stop "$label" "$side"
+  child_stop "$label" "$([[ $side == qemu ]] && echo TERM)"
 }
 
 fstype=$(stat -f -c %T "$T")

@@ -31,6 +31,7 @@
 set -euo pipefail
 export LC_ALL=C
 trap '' PIPE  # a write to a process that died fails instead of killing us
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/qtest_child.sh"
 
 readonly MEMORY=128M
 readonly REPLY_TIMEOUT_S=120  # start-up with 16,000 items included
@@ -61,23 +62,17 @@ for n in "${COUNTS[@]}"; do
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
-CHILD_PID=
 T=$(mktemp -d "${TMPDIR:-/tmp}/many_items_bench.XXXXXX")
 cleanup() {
-  if [[ -n "$CHILD_PID" ]]; then kill -KILL "$CHILD_PID" 2>/dev/null || true; fi
+  child_kill
   rm -rf "$T"
 }
 trap cleanup EXIT
-mkfifo "$T/to.fifo" "$T/from.fifo"
+child_fifos
 # The paths go unquoted into both programs' item syntax.
 [[ "$T" =~ ^[A-Za-z0-9/._+~-]+$ ]] ||
   die "the temporary directory $T has characters the item lists would need quoted; set TMPDIR"
 
-# Microseconds since the epoch, without a fork.
-now_us() {
-  local t=$EPOCHREALTIME
-  echo $((10#${t%.*} * 1000000 + 10#${t#*.}))
-}
 
 # make_items N: $T/nN/item00001... (64 bytes each: "item 00001 ...\n"), our
 # config file ours.cfg, QEMU's -fw_cfg arguments (qemu.args, one a line) and
@@ -141,26 +136,7 @@ start() {
       fi
       ;;
   esac
-  (
-    trap - PIPE
-    exec "${cmd[@]}"
-  ) <"$T/to.fifo" >"$T/from.fifo" 2>"$T/stderr" &
-  CHILD_PID=$!
-  exec {TO}>"$T/to.fifo" {FROM}<"$T/from.fifo"
-}
-
-# What the process printed on stderr, for error messages.
-child_stderr() {
-  [[ -s "$T/stderr" ]] && printf ' (stderr: %s)' "$(tail -c 2000 "$T/stderr" | tr '\n' ' ')"
-  return 0
-}
-
-# qtest LABEL COMMAND: sends one command, sets REPLY to the reply line.
-qtest() {
-  { printf '%s\n' "$2" >&"$TO"; } 2>/dev/null ||
-    die "$1: cannot send '$2': the process has gone$(child_stderr)"
-  IFS= read -r -t "$REPLY_TIMEOUT_S" REPLY <&"$FROM" ||
-    die "$1: no reply to '$2' within ${REPLY_TIMEOUT_S}s$(child_stderr)"
+  child_start "${cmd[@]}"
 }
 
 # qtest_byte LABEL COMMAND: an `inb`, sets BYTE.
@@ -171,34 +147,18 @@ qtest_byte() {
   ((BYTE <= 255)) || die "$1: '$2' answered '$REPLY', more than a byte"
 }
 
-# stop LABEL SIDE: ends the process (ours at the end of its input, QEMU,
-# which keeps running then, with SIGTERM); both must exit 0.
-stop() {
-  local label=$1 side=$2 deadline code=0
-  exec {TO}>&-
-  if [[ $side == qemu ]]; then kill -TERM "$CHILD_PID" 2>/dev/null || true; fi
-  deadline=$(($(now_us) + EXIT_TIMEOUT_S * 1000000))
-  while kill -0 "$CHILD_PID" 2>/dev/null && (($(now_us) < deadline)); do sleep 0.01; done
-  if kill -0 "$CHILD_PID" 2>/dev/null; then
-    kill -KILL "$CHILD_PID" 2>/dev/null || true
-    die "$label: still running ${EXIT_TIMEOUT_S}s after its end was asked for; killed"
-  fi
-  wait "$CHILD_PID" || code=$?
-  exec {FROM}<&-
-  CHILD_PID=
-  ((code == 0)) || die "$label: exited with status $code$(child_stderr)"
-}
-
 # measure SIDE N: one start; sets MS (start-up in ms, 0.1 ms), COUNT (files
 # in the directory) and RSS_KIB (VmHWM).
 measure() {
   local side=$1 n=$2 label="$1 with $2 items" t0 t1
-  t0=$(now_us)
+  now_us
+  t0=$NOW
   start "$side" "$n"
   qtest "$label" "outw 0x510 0x0"
   [[ "$REPLY" == OK ]] || die "$label: 'outw 0x510 0x0' answered '$REPLY'$(child_stderr)"
   qtest_byte "$label" "inb 0x511"
-  t1=$(now_us)
+  now_us
+  t1=$NOW
   ((BYTE == 0x51)) || die "$label: the signature starts with byte $BYTE, not 0x51 ('Q')"
   MS=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", us / 1000 }')
   qtest "$label" "outw 0x510 0x19"
@@ -209,7 +169,7 @@ measure() {
   done
   RSS_KIB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$CHILD_PID/status")
   [[ -n "$RSS_KIB" ]] || die "$label: no VmHWM in /proc/$CHILD_PID/status"
-  stop "$label" "$side"
+  child_stop "$label" "$([[ $side == qemu ]] && echo TERM)"
 }
 
 # measure_checked SIDE N: measure, and fail unless the directory holds N

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Sourced by the qtest benchmarks (many_items_bench.sh, dma_bench.sh): one
+# child process at a time, our vmm or QEMU in qtest mode, driven over a pair
+# of FIFOs, with a deadline on every reply and on its exit.
+#
+# The sourcing script defines die() and sets T (a directory), REPLY_TIMEOUT_S
+# and EXIT_TIMEOUT_S before calling these; child_fifos makes the FIFOs.
+#   child_start CMD...        starts CMD; sets CHILD_PID, TO (its stdin), FROM
+#   qtest LABEL COMMAND       one command; sets REPLY to the reply line
+#   child_stop LABEL [TERM]   closes its input (and sends SIGTERM: QEMU keeps
+#                             running at the end of its input), waits; it
+#                             must exit 0
+#   now_us                    sets NOW to microseconds since the epoch,
+#                             without a fork (a $(...) inside a timed
+#                             interval would add milliseconds)
+
+CHILD_PID=
+
+child_fifos() { mkfifo "$T/to.fifo" "$T/from.fifo"; }
+
+# Kills a child still running (for the caller's EXIT trap).
+child_kill() {
+  if [[ -n "$CHILD_PID" ]]; then kill -KILL "$CHILD_PID" 2>/dev/null || true; fi
+}
+
+now_us() {
+  local t=$EPOCHREALTIME
+  NOW=$((10#${t%.*} * 1000000 + 10#${t#*.}))
+}
+
+child_start() {
+  (
+    trap - PIPE
+    exec "$@"
+  ) <"$T/to.fifo" >"$T/from.fifo" 2>"$T/stderr" &
+  CHILD_PID=$!
+  exec {TO}>"$T/to.fifo" {FROM}<"$T/from.fifo"
+}
+
+# What the child printed on stderr, for error messages.
+child_stderr() {
+  [[ -s "$T/stderr" ]] && printf ' (stderr: %s)' "$(tail -c 2000 "$T/stderr" | tr '\n' ' ')"
+  return 0
+}
+
+qtest() {
+  { printf '%s\n' "$2" >&"$TO"; } 2>/dev/null ||
+    die "$1: cannot send '$2': the process has gone$(child_stderr)"
+  IFS= read -r -t "$REPLY_TIMEOUT_S" REPLY <&"$FROM" ||
+    die "$1: no reply to '$2' within ${REPLY_TIMEOUT_S}s$(child_stderr)"
+}
+
+child_stop() {
+  local label=$1 signal=${2:-} deadline code=0
+  exec {TO}>&-
+  if [[ -n "$signal" ]]; then kill "-$signal" "$CHILD_PID" 2>/dev/null || true; fi
+  now_us
+  deadline=$((NOW + EXIT_TIMEOUT_S * 1000000))
+  while kill -0 "$CHILD_PID" 2>/dev/null && now_us && ((NOW < deadline)); do sleep 0.01; done
+  if kill -0 "$CHILD_PID" 2>/dev/null; then
+    kill -KILL "$CHILD_PID" 2>/dev/null || true
+    die "$label: still running ${EXIT_TIMEOUT_S}s after its end was asked for; killed"
+  fi
+  wait "$CHILD_PID" || code=$?
+  exec {FROM}<&-
+  CHILD_PID=
+  ((code == 0)) || die "$label: exited with status $code$(child_stderr)"
+}
