@@ -57,17 +57,8 @@ die() {
   exit 1
 }
 
-[[ $# -ge 1 ]] || die "usage: $0 VMM [--runs R] [SIZE...]"
-VMM=$(realpath "$1")
-shift
-[[ -x "$VMM" ]] || die "$VMM is not an executable"
-RUNS=5
-if [[ "${1:-}" == --runs ]]; then
-  [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a positive number"
-  RUNS=$2
-  shift 2
-fi
-SIZES=("$@")
+bench_args 5 SIZE "$@"
+SIZES=("${ARGS[@]}")
 [[ ${#SIZES[@]} -gt 0 ]] || SIZES=(256M 1G)
 declare -A SIZE_MIB
 for s in "${SIZES[@]}"; do

@@ -44,17 +44,8 @@ die() {
   exit 1
 }
 
-[[ $# -ge 1 ]] || die "usage: $0 VMM [--runs R] [N...]"
-VMM=$(realpath "$1")
-shift
-[[ -x "$VMM" ]] || die "$VMM is not an executable"
-RUNS=3
-if [[ "${1:-}" == --runs ]]; then
-  [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a positive number"
-  RUNS=$2
-  shift 2
-fi
-COUNTS=("$@")
+bench_args 3 N "$@"
+COUNTS=("${ARGS[@]}")
 [[ ${#COUNTS[@]} -gt 0 ]] || COUNTS=(100 1000 4000 10000 16000)
 for n in "${COUNTS[@]}"; do
   [[ "$n" =~ ^[1-9][0-9]*$ && "$n" -le $MAX_ITEMS ]] ||

@@ -5,6 +5,8 @@
 #
 # The sourcing script defines die() and sets T (a directory), REPLY_TIMEOUT_S
 # and EXIT_TIMEOUT_S before calling these; child_fifos makes the FIFOs.
+#   bench_args RUNS WHAT "$@" the command line VMM [--runs R] [WHAT...]; sets
+#                             VMM, RUNS (default RUNS) and ARGS (the WHATs)
 #   child_start CMD...        starts CMD; sets CHILD_PID, TO (its stdin), FROM
 #   qtest LABEL COMMAND       one command; sets REPLY to the reply line
 #   child_stop LABEL [TERM]   closes its input (and sends SIGTERM: QEMU keeps
@@ -15,6 +17,22 @@
 #                             interval would add milliseconds)
 
 CHILD_PID=
+
+bench_args() {
+  local default_runs=$1 what=$2
+  shift 2
+  [[ $# -ge 1 ]] || die "usage: $0 VMM [--runs R] [$what...]"
+  VMM=$(realpath "$1")
+  shift
+  [[ -x "$VMM" ]] || die "$VMM is not an executable"
+  RUNS=$default_runs
+  if [[ "${1:-}" == --runs ]]; then
+    [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a positive number"
+    RUNS=$2
+    shift 2
+  fi
+  ARGS=("$@")
+}
 
 child_fifos() { mkfifo "$T/to.fifo" "$T/from.fifo"; }
 
@@ -64,5 +82,21 @@ child_stop() {
   wait "$CHILD_PID" || code=$?
   exec {FROM}<&-
   CHILD_PID=
+
+bench_args() {
+  local default_runs=$1 what=$2
+  shift 2
+  [[ $# -ge 1 ]] || die "usage: $0 VMM [--runs R] [$what...]"
+  VMM=$(realpath "$1")
+  shift
+  [[ -x "$VMM" ]] || die "$VMM is not an executable"
+  RUNS=$default_runs
+  if [[ "${1:-}" == --runs ]]; then
+    [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a positive number"
+    RUNS=$2
+    shift 2
+  fi
+  ARGS=("$@")
+}
   ((code == 0)) || die "$label: exited with status $code$(child_stderr)"
 }
