@@ -93,14 +93,7 @@ nested_boot disabled 300 "$VMM" --kernel "$GUEST/vmlinuz" \\
 echo "disabled exit=\$?" >>status
 EOF
 
-run_status=0
-nested_run "$OUT" "$OUT/script.sh" 1900 || run_status=$?
-nested_exit_if_skipped "$run_status"
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-[[ $run_status -eq 0 ]] || fail "the harness returned $run_status"
-echo "mode: $(nested_mode)"
+nested_test_run "$OUT" "$OUT/script.sh" 1900
 
 # guest_value CONSOLE KEY: the value of "KEY=" in the guest's lines.
 guest_value() { guest_lines "$1" | grep -o "$2=[^ ]*" | head -n 1 | cut -d= -f2; }
@@ -217,9 +210,4 @@ c="$OUT/disabled.console"
 guest_lines "$c" | grep -qx 'FWCFG-GUEST: no fw_cfg' || fail "disabled: the guest found a fw_cfg device"
 [[ "$(guest_value "$c" cpus)" == 2 ]] || fail "disabled: the guest does not see 2 vCPUs"
 
-if ((fails > 0)); then
-  echo "FAILED: $fails checks"
-  nested_report_consoles "$OUT" 40
-  exit 1
-fi
-echo "PASS: the Linux guest read every item through qemu_fw_cfg ($(nested_mode))"
+nested_test_end "$OUT" "the Linux guest read every item through qemu_fw_cfg ($(nested_mode))"

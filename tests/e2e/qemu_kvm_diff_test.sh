@@ -43,14 +43,7 @@ CMDLINE="console=ttyS0 panic=-1 quiet fwcfg_sum=opt/"
   printf '\necho "vmm exit=$?" >>status\n'
 } >"$OUT/script.sh"
 
-run_status=0
-nested_run "$OUT" "$OUT/script.sh" 1200 || run_status=$?
-nested_exit_if_skipped "$run_status"
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-[[ $run_status -eq 0 ]] || fail "the harness returned $run_status"
-echo "KVM: $(nested_mode)"
+nested_test_run "$OUT" "$OUT/script.sh" 1200
 
 for side in qemu vmm; do
   grep -qx "$side exit=0" "$OUT/status" 2>/dev/null || fail "$side did not exit 0"
@@ -70,9 +63,4 @@ else
   cat "$T/vmm.lines"
 fi
 
-if ((fails > 0)); then
-  echo "FAILED: $fails checks"
-  nested_report_consoles "$OUT" 40
-  exit 1
-fi
-echo "PASS: Linux's qemu_fw_cfg sees the same items on QEMU-KVM and on our vmm"
+nested_test_end "$OUT" "Linux's qemu_fw_cfg sees the same items on QEMU-KVM and on our vmm"

@@ -68,14 +68,7 @@ CMDLINE="console=ttyS0 panic=-1 quiet fwcfg_sum=opt/"
   done
 } >"$OUT/script.sh"
 
-run_status=0
-nested_run "$OUT" "$OUT/script.sh" 1500 || run_status=$?
-nested_exit_if_skipped "$run_status"
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-[[ $run_status -eq 0 ]] || fail "the harness returned $run_status"
-echo "KVM: $(nested_mode)"
+nested_test_run "$OUT" "$OUT/script.sh" 1500
 
 
 # selects RUN: one line per fw_cfg_select of RUN's trace, "0xKEY" for the
@@ -141,9 +134,4 @@ for machine in microvm q35; do
   fi
 done
 
-if ((fails > 0)); then
-  echo "FAILED: $fails checks"
-  nested_report_consoles "$OUT" 40
-  exit 1
-fi
-echo "PASS: SeaBIOS boots Linux through fw_cfg on our vmm as on QEMU-KVM"
+nested_test_end "$OUT" "SeaBIOS boots Linux through fw_cfg on our vmm as on QEMU-KVM"

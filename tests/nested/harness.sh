@@ -119,6 +119,36 @@ nested_exit_if_skipped() {
   fi
 }
 
+# For a test's checks after its run:
+#   nested_test_run OUT_DIR SCRIPT SECONDS   nested_run; ends the test as
+#       skipped where no KVM can be had; prints the mode; counts a harness
+#       failure as the first failed check
+#   fail MESSAGE                              prints it, counts it in `fails`
+#   nested_test_end OUT_DIR PASS_MESSAGE      with failures: their count and
+#       the runs' last console lines, exit 1; else PASS_MESSAGE
+nested_test_run() {
+  local run_status=0
+  nested_run "$1" "$2" "$3" || run_status=$?
+  nested_exit_if_skipped "$run_status"
+  fails=0
+  [[ $run_status -eq 0 ]] || fail "the harness returned $run_status"
+  echo "KVM: $(nested_mode)"
+}
+
+fail() {
+  echo "FAIL: $*"
+  fails=$((fails + 1))
+}
+
+nested_test_end() {
+  if ((fails > 0)); then
+    echo "FAILED: $fails checks"
+    nested_report_consoles "$1" 40
+    exit 1
+  fi
+  echo "PASS: $2"
+}
+
 # direct or nested, as described above.
 nested_mode() {
   case "${FWCFG_NESTED:-auto}" in
