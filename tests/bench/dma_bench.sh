@@ -72,16 +72,7 @@ done
 [[ "$CHECK_OFFSET" =~ ^[0-9]+$ ]] || die "DMA_BENCH_CHECK_OFFSET must be a number"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/dma_bench.XXXXXX")
-cleanup() {
-  child_kill
-  rm -rf "$T"
-}
-trap cleanup EXIT
-child_fifos
-# The path goes unquoted into both programs' item syntax.
-[[ "$T" =~ ^[A-Za-z0-9/._+~-]+$ ]] ||
-  die "the temporary directory $T has characters the item options would need quoted; set TMPDIR"
+child_workdir dma_bench
 BLOB=$T/blob
 max_mib=0
 for s in "${SIZES[@]}"; do ((SIZE_MIB[$s] > max_mib)) && max_mib=${SIZE_MIB[$s]}; done

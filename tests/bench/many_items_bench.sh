@@ -53,16 +53,7 @@ for n in "${COUNTS[@]}"; do
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/many_items_bench.XXXXXX")
-cleanup() {
-  child_kill
-  rm -rf "$T"
-}
-trap cleanup EXIT
-child_fifos
-# The paths go unquoted into both programs' item syntax.
-[[ "$T" =~ ^[A-Za-z0-9/._+~-]+$ ]] ||
-  die "the temporary directory $T has characters the item lists would need quoted; set TMPDIR"
+child_workdir many_items_bench
 
 
 # make_items N: $T/nN/item00001... (64 bytes each: "item 00001 ...\n"), our

@@ -3,8 +3,9 @@
 # child process at a time, our vmm or QEMU in qtest mode, driven over a pair
 # of FIFOs, with a deadline on every reply and on its exit.
 #
-# The sourcing script defines die() and sets T (a directory), REPLY_TIMEOUT_S
-# and EXIT_TIMEOUT_S before calling these; child_fifos makes the FIFOs.
+# The sourcing script defines die() and sets REPLY_TIMEOUT_S and
+# EXIT_TIMEOUT_S.
+#   child_workdir NAME        makes T (see below) and the FIFOs in it
 #   bench_args RUNS WHAT "$@" the command line VMM [--runs R] [WHAT...]; sets
 #                             VMM, RUNS (default RUNS) and ARGS (the WHATs)
 #   child_start CMD...        starts CMD; sets CHILD_PID, TO (its stdin), FROM
@@ -17,6 +18,17 @@
 #                             interval would add milliseconds)
 
 CHILD_PID=
+
+# child_workdir NAME: T, a new directory under $TMPDIR (default /tmp) that
+# holds the FIFOs and goes, with any child still running, when the script
+# exits. Its path must need no quoting in either program's item syntax.
+child_workdir() {
+  T=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  trap 'child_kill; rm -rf "$T"' EXIT
+  mkfifo "$T/to.fifo" "$T/from.fifo"
+  [[ "$T" =~ ^[A-Za-z0-9/._+~-]+$ ]] ||
+    die "the temporary directory $T has characters the item options would need quoted; set TMPDIR"
+}
 
 bench_args() {
   local default_runs=$1 what=$2
@@ -34,9 +46,7 @@ bench_args() {
   ARGS=("$@")
 }
 
-child_fifos() { mkfifo "$T/to.fifo" "$T/from.fifo"; }
-
-# Kills a child still running (for the caller's EXIT trap).
+# Kills a child still running (child_workdir's EXIT trap).
 child_kill() {
   if [[ -n "$CHILD_PID" ]]; then kill -KILL "$CHILD_PID" 2>/dev/null || true; fi
 }
@@ -82,21 +92,5 @@ child_stop() {
   wait "$CHILD_PID" || code=$?
   exec {FROM}<&-
   CHILD_PID=
-
-bench_args() {
-  local default_runs=$1 what=$2
-  shift 2
-  [[ $# -ge 1 ]] || die "usage: $0 VMM [--runs R] [$what...]"
-  VMM=$(realpath "$1")
-  shift
-  [[ -x "$VMM" ]] || die "$VMM is not an executable"
-  RUNS=$default_runs
-  if [[ "${1:-}" == --runs ]]; then
-    [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a positive number"
-    RUNS=$2
-    shift 2
-  fi
-  ARGS=("$@")
-}
   ((code == 0)) || die "$label: exited with status $code$(child_stderr)"
 }
