@@ -52,12 +52,11 @@ absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
   }
 
   base::MutexLock lock(writer_mu_);
-  const std::vector<Entry>& entries = table_.ReadForUpdate()->entries;
+  const Table& current = *table_.ReadForUpdate();
+  const std::vector<Entry>& entries = current.entries;
   // Only the neighbours can overlap: the first range at or after `base`, and
   // the last one before it.
-  auto next = std::lower_bound(
-      entries.begin(), entries.end(), base,
-      [](const Entry& entry, uint64_t b) { return entry.base < b; });
+  auto next = current.FirstAtOrAfter(base);
   if (next != entries.end() && next->base <= range.last()) {
     return absl::AlreadyExistsError(
         absl::StrFormat("%s bus: range %s overlaps [0x%x, 0x%x]", name_,
@@ -84,10 +83,9 @@ absl::Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base,
 
 absl::Status Bus::Remove(uint64_t base) {
   base::MutexLock lock(writer_mu_);
-  const std::vector<Entry>& entries = table_.ReadForUpdate()->entries;
-  auto it = std::lower_bound(
-      entries.begin(), entries.end(), base,
-      [](const Entry& entry, uint64_t b) { return entry.base < b; });
+  const Table& current = *table_.ReadForUpdate();
+  const std::vector<Entry>& entries = current.entries;
+  auto it = current.FirstAtOrAfter(base);
   if (it == entries.end() || it->base != base) {
     return absl::NotFoundError(
         absl::StrFormat("%s bus: no range starts at 0x%x", name_, base));
@@ -98,6 +96,13 @@ absl::Status Bus::Remove(uint64_t base) {
   table->entries.insert(table->entries.end(), std::next(it), entries.end());
   table_.Publish(std::move(table));
   return absl::OkStatus();
+}
+
+std::vector<Bus::Entry>::const_iterator Bus::Table::FirstAtOrAfter(
+    uint64_t base) const {
+  return std::lower_bound(
+      entries.begin(), entries.end(), base,
+      [](const Entry& entry, uint64_t b) { return entry.base < b; });
 }
 
 const Bus::Entry* Bus::Table::Find(uint64_t address) const {
