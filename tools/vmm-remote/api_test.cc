@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -63,6 +65,13 @@ class ApiTest : public ::testing::Test {
     auto client = fwcfg::QtestClient::Connect(qtest_socket_, kTimeoutMs);
     ASSERT_TRUE(client.ok()) << client.status();
     qtest_ = *std::move(client);
+    // The qtest VM attaches to the API once its client has connected; until
+    // then vm.info says "Created" (a CI run read it there).
+    const auto deadline = absl::Now() + absl::Milliseconds(kTimeoutMs);
+    while (Json(Call("GET", "vm.info"))["state"] == "Created") {
+      ASSERT_LT(absl::Now(), deadline) << "vm.info still says Created";
+      absl::SleepFor(absl::Milliseconds(10));
+    }
   }
 
   std::string Stderr() {
